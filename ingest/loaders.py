@@ -1,0 +1,508 @@
+"""Turn supported files (PDF, Markdown, plain text, HTML, Word) into plain text pages.
+
+The parsing libraries are imported inside the functions that use them, so importing this
+module stays cheap for code that only needs the data classes or the list of suffixes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.errors import IngestError
+
+if TYPE_CHECKING:
+    from bs4 import Tag
+    from pypdf import PdfReader
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"}
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based
+    text: str
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    path: Path
+    title: str
+    format: str  # "pdf" | "markdown" | "text" | "html" | "docx"
+    pages: list[Page]
+    content_hash: str  # sha256 hex of the file bytes
+
+
+# What a format loader hands back: the title it found (None if none) and the page texts.
+_Parsed = tuple[str | None, list[str]]
+
+_MIB = 1024 * 1024
+_MAX_DETAIL = 120
+_BINARY_SNIFF_BYTES = 4096
+
+# Cc covers NUL and the other C0/C1 controls; tab and newline carry layout and stay.
+_KEEP_CONTROLS = frozenset("\n\t")
+_WHITESPACE_RUN = re.compile(r"\s+")
+_BLANK_LINE_RUNS = re.compile(r"\n{3,}")
+
+
+def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
+    """Read one file and return its text, title and hash; raise IngestError if it is unusable."""
+    path = Path(path)
+    _check_is_file(path)
+    suffix = path.suffix.lower()
+    handler = _HANDLERS.get(suffix)
+    if handler is None:
+        shown = suffix or "(no extension)"
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise IngestError(path, f"unsupported file type '{shown}' (supported: {supported})")
+    fmt, parse = handler
+    data = _read_bytes(path, max_bytes)
+    # Checked up front so every format reports an empty file the same way.
+    if not data:
+        raise IngestError(path, "the file is empty")
+    title, texts = parse(path, data)
+    pages = [Page(number=i, text=text) for i, text in enumerate(texts, start=1)]
+    return LoadedDocument(
+        path=path,
+        title=_clean_title(title) or path.stem,
+        format=fmt,
+        pages=pages,
+        content_hash=hashlib.sha256(data).hexdigest(),
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _check_is_file(path: Path) -> None:
+    # Done before the suffix check: a folder or a typo should not be reported as a file type.
+    try:
+        if path.is_dir():
+            raise IngestError(path, "is a directory, not a file")
+        if not path.exists():
+            raise IngestError(path, "file not found")
+    except OSError as err:
+        raise IngestError(path, f"cannot access the file ({err.strerror or err})") from None
+
+
+def _read_bytes(path: Path, max_bytes: int | None) -> bytes:
+    try:
+        size = path.stat().st_size
+        # Refuse before reading, so an oversized file is never pulled into memory.
+        if max_bytes is not None and size > max_bytes:
+            raise IngestError(path, _too_large(size, max_bytes))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(path, "file not found") from None
+    except PermissionError:
+        raise IngestError(path, "permission denied, the file cannot be read") from None
+    except OSError as err:
+        raise IngestError(path, f"cannot read the file ({err.strerror or err})") from None
+    # The file may have grown between stat() and read().
+    if max_bytes is not None and len(data) > max_bytes:
+        raise IngestError(path, _too_large(len(data), max_bytes))
+    return data
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"file is {_format_size(size)}, larger than the {_format_size(limit)} limit"
+
+
+def _format_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < _MIB:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / _MIB:.1f} MB"
+
+
+def _short_detail(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    detail = lines[0] if lines else type(err).__name__
+    if len(detail) > _MAX_DETAIL:
+        detail = detail[: _MAX_DETAIL - 1] + "…"
+    return detail
+
+
+# --- text clean-up -------------------------------------------------------------------------
+
+
+def normalize_text(text: str) -> str:
+    """NFC, Unix newlines, no trailing spaces, no control characters, no blank edges."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def _clean_title(title: str | None) -> str:
+    if not title:
+        return ""
+    title = normalize_text(title)
+    return _WHITESPACE_RUN.sub(" ", title).strip()
+
+
+def _join_blocks(blocks: list[str]) -> str:
+    """Blocks separated by a blank line, except list items, which stay one per line."""
+    parts: list[str] = []
+    previous_is_item = False
+    for block in blocks:
+        is_item = block.lstrip().startswith("- ")
+        if parts:
+            parts.append("\n" if is_item and previous_is_item else "\n\n")
+        parts.append(block)
+        previous_is_item = is_item
+    return _BLANK_LINE_RUNS.sub("\n\n", "".join(parts))
+
+
+def _pipe_row(cells: Iterable[str]) -> str:
+    # A literal '|' inside a cell would split it into two columns downstream.
+    escaped = [_WHITESPACE_RUN.sub(" ", c).strip().replace("|", "\\|") for c in cells]
+    return "| " + " | ".join(escaped) + " |"
+
+
+def _pipe_table(rows: list[list[str]]) -> list[str]:
+    """Rows as a Markdown pipe table, the first row taken as the header."""
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        return []
+    width = max(len(row) for row in rows)
+    # Ragged rows (colspan, missing cells) are padded so every line has the same columns.
+    padded = [row + [""] * (width - len(row)) for row in rows]
+    # The delimiter row makes this the same shape as tables written by hand in .md files.
+    lines = [_pipe_row(padded[0]), "| " + " | ".join(["---"] * width) + " |"]
+    lines.extend(_pipe_row(row) for row in padded[1:])
+    return lines
+
+
+# --- PDF -----------------------------------------------------------------------------------
+
+
+def _parse_pdf(path: Path, data: bytes) -> _Parsed:
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError
+
+    # pypdf tolerates junk before the header, but a file without one is some other format, and
+    # saying so beats pypdf's "stream has ended unexpectedly".
+    if b"%PDF-" not in data[:1024]:
+        raise IngestError(path, "not a readable PDF (no PDF header: it is another kind of file)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        # The constructor already tries the empty password but keeps quiet about the outcome;
+        # asking again is how to learn whether the pages can be read.
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            raise IngestError(path, "the PDF is encrypted with a password")
+        page_count = len(reader.pages)
+    except IngestError:
+        raise
+    except DependencyError as err:
+        # pypdf needs an extra package for AES encryption; without it the file is unreadable.
+        raise IngestError(path, f"the PDF cannot be decrypted ({_short_detail(err)})") from None
+    except Exception as err:
+        # pypdf raises many exception types on damaged files; none may escape as a traceback.
+        raise IngestError(path, f"not a readable PDF ({_short_detail(err)})") from None
+    if page_count == 0:
+        raise IngestError(path, "the PDF has no pages")
+
+    texts: list[str] = []
+    for index in range(page_count):
+        try:
+            raw = reader.pages[index].extract_text()
+        except Exception as err:
+            detail = f"page {index + 1}: {_short_detail(err)}"
+            raise IngestError(path, f"not a readable PDF ({detail})") from None
+        texts.append(normalize_text(raw or ""))
+    if not any(text.strip() for text in texts):
+        raise IngestError(
+            path, "no extractable text: the PDF looks scanned or image-only (OCR it first)"
+        )
+    return _pdf_title(reader), texts
+
+
+def _pdf_title(reader: PdfReader) -> str | None:
+    try:
+        metadata = reader.metadata
+        title = metadata.title if metadata is not None else None
+    except Exception:
+        # A broken Info dictionary only costs us the title, not the document.
+        return None
+    return str(title) if title else None
+
+
+# --- Markdown and plain text ---------------------------------------------------------------
+
+
+def _decode_text(data: bytes) -> str | None:
+    """Decode text files from Notepad-era Windows as well as UTF-8; None if it looks binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    # A stray NUL is dropped later like any control character; many of them mean a binary
+    # file (or BOM-less UTF-16) that would decode into garbage.
+    head = data[:_BINARY_SNIFF_BYTES]
+    if head.count(0) > len(head) // 10:
+        return None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    # latin-1 maps every byte, so this is the fallback that cannot fail.
+    return data.decode("latin-1")
+
+
+def _parse_plain(path: Path, data: bytes) -> str:
+    decoded = _decode_text(data)
+    if decoded is None:
+        raise IngestError(path, "not a text file (it contains binary data)")
+    text = normalize_text(decoded)
+    if not text.strip():
+        raise IngestError(path, "the file is empty")
+    return text
+
+
+def _parse_text(path: Path, data: bytes) -> _Parsed:
+    return None, [_parse_plain(path, data)]
+
+
+_MD_H1 = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+
+
+def _parse_markdown(path: Path, data: bytes) -> _Parsed:
+    text = _parse_plain(path, data)
+    return _markdown_title(text), [text]
+
+
+def _markdown_title(text: str) -> str | None:
+    fence: str | None = None
+    for line in text.split("\n"):
+        # A '# comment' inside a fenced shell snippet is not a heading.
+        fence_match = _MD_FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            if fence is None:
+                fence = marker
+            elif fence == marker:
+                fence = None
+            continue
+        if fence is None:
+            heading = _MD_H1.match(line)
+            if heading:
+                return heading.group(1)
+    return None
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+_HTML_DROP = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
+_HTML_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_HTML_BLOCKS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "header",
+        "hr",
+        "html",
+        "legend",
+        "main",
+        "nav",
+        "p",
+        "section",
+        "summary",
+    ]
+)
+
+
+class _HtmlText:
+    """Walks a parsed HTML tree and writes Markdown-like blocks (headings, lists, tables)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        # Inline text of the block being built; each inner list is one line (split by <br>).
+        self._lines: list[list[str]] = [[]]
+        self._list_depth = 0
+        # The "- " marker waits here until the list item's first text is flushed.
+        self._pending_prefix = ""
+
+    def walk(self, node: Tag) -> None:
+        from bs4 import NavigableString, Tag
+        from bs4.element import PreformattedString
+
+        for child in node.children:
+            if isinstance(child, PreformattedString):
+                continue  # comments, doctype, CDATA, processing instructions
+            if isinstance(child, NavigableString):
+                self._lines[-1].append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name
+            if name == "br":
+                self._lines.append([])
+            elif name in _HTML_HEADINGS:
+                self.flush()
+                heading = _inline_text(child)
+                if heading:
+                    self.blocks.append("#" * _HTML_HEADINGS[name] + " " + heading)
+            elif name in ("ul", "ol", "menu"):
+                self.flush()
+                self._list_depth += 1
+                self.walk(child)
+                self._list_depth -= 1
+            elif name == "li":
+                self.flush()
+                self._pending_prefix = "  " * max(self._list_depth - 1, 0) + "- "
+                self.walk(child)
+                self.flush()
+                self._pending_prefix = ""
+            elif name == "table":
+                self.flush()
+                self.blocks.append("\n".join(_pipe_table(_html_table_rows(child))))
+            elif name == "pre":
+                self.flush()
+                self.blocks.append(child.get_text())
+            elif name in _HTML_BLOCKS:
+                self.flush()
+                self.walk(child)
+                self.flush()
+            else:
+                self.walk(child)
+
+    def flush(self) -> None:
+        lines = [_WHITESPACE_RUN.sub(" ", "".join(parts)).strip() for parts in self._lines]
+        self._lines = [[]]
+        text = "\n".join(lines).strip("\n")
+        if text:
+            self.blocks.append(self._pending_prefix + text)
+            self._pending_prefix = ""
+
+
+def _inline_text(tag: Tag) -> str:
+    return _WHITESPACE_RUN.sub(" ", tag.get_text(" ")).strip()
+
+
+def _html_table_rows(table: Tag) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for tr in table.find_all("tr"):
+        # Rows of a nested table belong to that table's cell text, not to this table.
+        if tr.find_parent("table") is not table:
+            continue
+        rows.append([_inline_text(cell) for cell in tr.find_all(["td", "th"], recursive=False)])
+    return rows
+
+
+def _parse_html(path: Path, data: bytes) -> _Parsed:
+    from bs4 import BeautifulSoup, Comment
+
+    try:
+        # Bytes, not str: BeautifulSoup then honours <meta charset> and byte order marks.
+        soup = BeautifulSoup(data, "html.parser")
+    except Exception as err:
+        raise IngestError(path, f"not a readable HTML file ({_short_detail(err)})") from None
+
+    # An inline <svg> may carry its own <title>; that one names a drawing, not the page.
+    title_tag = soup.find(lambda tag: tag.name == "title" and tag.find_parent("svg") is None)
+    title = title_tag.get_text(" ") if title_tag is not None else None
+    for tag in soup.find_all(_HTML_DROP):
+        tag.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    if not title:
+        h1 = soup.find("h1")
+        title = h1.get_text(" ") if h1 is not None else None
+
+    writer = _HtmlText()
+    writer.walk(soup)
+    writer.flush()
+    text = normalize_text(_join_blocks(writer.blocks))
+    if not text.strip():
+        raise IngestError(path, "no text found in the HTML")
+    return title, [text]
+
+
+# --- Word ----------------------------------------------------------------------------------
+
+_DOCX_HEADING = re.compile(r"^heading\s+([1-9])$", re.IGNORECASE)
+
+
+def _parse_docx(path: Path, data: bytes) -> _Parsed:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks: list[str] = []
+        title: str | None = None
+        first_h1: str | None = None
+        # Body order matters: a table sits under the heading that precedes it.
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                rows = [[cell.text for cell in row.cells] for row in item.rows]
+                table_lines = _pipe_table(rows)
+                if table_lines:
+                    blocks.append("\n".join(table_lines))
+                continue
+            text = item.text.strip()
+            if not text:
+                continue
+            style = item.style.name if item.style is not None else ""
+            heading = _DOCX_HEADING.match(style or "")
+            if (style or "").lower() == "title":
+                title = title or text
+                blocks.append(text)
+            elif heading:
+                level = int(heading.group(1))
+                if level == 1 and first_h1 is None:
+                    first_h1 = text
+                blocks.append("#" * level + " " + text)
+            elif (style or "").lower().startswith("list"):
+                blocks.append("- " + text)
+            else:
+                blocks.append(text)
+    except Exception as err:
+        # Bad zip, missing parts, not a Word package, malformed XML: all mean the same to users.
+        raise IngestError(path, f"not a readable Word document ({_short_detail(err)})") from None
+
+    text = normalize_text(_join_blocks(blocks))
+    if not text.strip():
+        raise IngestError(path, "the file is empty")
+    return title or first_h1, [text]
+
+
+_HANDLERS: dict[str, tuple[str, Callable[[Path, bytes], _Parsed]]] = {
+    ".pdf": ("pdf", _parse_pdf),
+    ".md": ("markdown", _parse_markdown),
+    ".markdown": ("markdown", _parse_markdown),
+    ".txt": ("text", _parse_text),
+    ".html": ("html", _parse_html),
+    ".htm": ("html", _parse_html),
+    ".docx": ("docx", _parse_docx),
+}

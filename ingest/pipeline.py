@@ -1,0 +1,250 @@
+"""Files in, live documents out: load, chunk, embed and swap in, one file at a time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.language import detect_language
+from assistant.settings import Settings
+from assistant.store import ChunkStore, DocumentRecord, StoredChunk
+from ingest.chunking import Chunk, chunk_document
+from ingest.errors import IngestError
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_document
+
+Status = Literal["indexed", "unchanged", "skipped", "failed"]
+ProgressCallback = Callable[[int, int, str], None]
+EMBED_BATCH = 16
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: Path
+    status: Status
+    reason: str = ""
+    doc_id: str = ""
+    title: str = ""
+    language: str = ""
+    pages: int = 0
+    chunks: int = 0
+
+    def describe(self) -> str:
+        if self.status == "indexed":
+            return (
+                f"{self.path.name}: indexed ({self.pages} pages, {self.chunks} chunks, "
+                f"{self.language})"
+            )
+        if self.status == "unchanged":
+            return f"{self.path.name}: unchanged, nothing to embed"
+        return f"{self.path.name}: {self.status}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def _count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def files(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def pages(self) -> int:
+        return sum(o.pages for o in self.outcomes if o.status == "indexed")
+
+    @property
+    def chunks(self) -> int:
+        return sum(o.chunks for o in self.outcomes if o.status == "indexed")
+
+    @property
+    def indexed(self) -> int:
+        return self._count("indexed")
+
+    @property
+    def unchanged(self) -> int:
+        return self._count("unchanged")
+
+    @property
+    def skipped(self) -> int:
+        return self._count("skipped")
+
+    @property
+    def failed(self) -> int:
+        return self._count("failed")
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.files} files: {self.indexed} indexed, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped, {self.failed} failed; {self.pages} pages, "
+            f"{self.chunks} chunks embedded in {self.seconds:.1f} s"
+        )
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
+    """Expand folders recursively. Returns (files to ingest, outcomes decided already).
+
+    A file named explicitly is always attempted, so an unsupported type fails
+    with a reason; inside a folder, files of other types are skipped.
+    """
+    files: list[Path] = []
+    decided: list[FileOutcome] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(child)
+                else:
+                    decided.append(
+                        FileOutcome(child, "skipped", f"unsupported file type '{child.suffix}'")
+                    )
+        elif path.exists():
+            files.append(path)
+        else:
+            decided.append(FileOutcome(path, "failed", "no such file or folder"))
+    return files, decided
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the embedder sees: the section title situates short passages."""
+    return f"{chunk.section}: {chunk.text}" if chunk.section else chunk.text
+
+
+class Indexer:
+    """Ingests files into a `ChunkStore`, each file atomically and independently."""
+
+    def __init__(self, settings: Settings, store: ChunkStore, embedder: Embeddings) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        progress: bool = False,
+        on_file: ProgressCallback | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        self.store.recover()
+        files, decided = collect_files(paths)
+        report = IngestReport(list(decided))
+        bar = _progress_bar(len(files), progress)
+        for i, path in enumerate(files):
+            if on_file:
+                on_file(i, len(files), path.name)
+            if bar is not None:
+                bar.set_description(path.name[:40])
+            report.outcomes.append(self.ingest_file(path, show_chunks=progress))
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        if on_file:
+            on_file(len(files), len(files), "")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_file(self, path: Path, show_chunks: bool = False) -> FileOutcome:
+        try:
+            doc = load_document(path, max_bytes=self.settings.max_file_bytes)
+        except IngestError as err:
+            return FileOutcome(path, "failed", err.reason)
+        source = str(path.resolve())
+        existing = self.store.find_by_doc_id(doc.content_hash)
+        if existing is not None:
+            return FileOutcome(
+                path, "unchanged", doc_id=existing.doc_id, title=existing.title,
+                language=existing.language, pages=existing.pages, chunks=existing.chunks,
+            )
+        chunks = chunk_document(doc.pages, self.settings.chunk_size,
+                                self.settings.chunk_overlap_sentences)
+        if not chunks:
+            return FileOutcome(path, "failed", "no text to index")
+        language = detect_language(" ".join(p.text for p in doc.pages[:3]))
+        try:
+            vectors = self._embed([embedding_text(c) for c in chunks], path.name, show_chunks)
+            record = _record(doc, source, language, len(chunks))
+            self.store.replace_document(record, _stored(doc, record, chunks, vectors))
+        except Exception as err:  # noqa: BLE001 - any failure must leave the old state and go on
+            return FileOutcome(path, "failed", f"could not be indexed: {err}")
+        return FileOutcome(
+            path, "indexed", doc_id=doc.content_hash, title=doc.title, language=language,
+            pages=len(doc.pages), chunks=len(chunks),
+        )
+
+    def _embed(self, texts: list[str], name: str, show: bool) -> list[list[float]]:
+        bar = _progress_bar(len(texts), show and len(texts) > 2 * EMBED_BATCH, unit="chunk",
+                            desc=f"  {name[:30]}", leave=False)
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            vectors.extend(self.embedder.embed_documents(batch))
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return vectors
+
+
+def _record(doc: LoadedDocument, source: str, language: str, n_chunks: int) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=doc.content_hash,
+        source=source,
+        file_name=doc.path.name,
+        title=doc.title,
+        language=language,
+        format=doc.format,
+        pages=len(doc.pages),
+        chunks=n_chunks,
+        indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _stored(
+    doc: LoadedDocument, record: DocumentRecord, chunks: Sequence[Chunk],
+    vectors: Sequence[list[float]],
+) -> list[StoredChunk]:
+    return [
+        StoredChunk(
+            chunk_id=f"{record.doc_id}:{c.chunk_index:05d}",
+            text=c.text,
+            embedding=list(v),
+            metadata={
+                "doc_id": record.doc_id,
+                "title": record.title,
+                "file_name": record.file_name,
+                "language": record.language,
+                "page": c.page,
+                "section": c.section,
+                "section_path": c.section_path,
+                "chunk_index": c.chunk_index,
+                "char_start": c.char_start,
+                "char_end": c.char_end,
+                "kind": c.kind,
+            },
+        )
+        for c, v in zip(chunks, vectors, strict=True)
+    ]
+
+
+def _progress_bar(total: int, enabled: bool, unit: str = "file", desc: str = "",
+                  leave: bool = True) -> Any:
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, desc=desc, leave=leave, dynamic_ncols=True)

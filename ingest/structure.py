@@ -1,0 +1,203 @@
+"""Recover document structure from extracted text: headings, tables and prose.
+
+PDF text extraction loses fonts, so headings are recognised by shape:
+Markdown `#` headings (Markdown, HTML and Word are converted to them by the
+loaders) and numbered headings such as `4. Findings` or `4.1 Pioneers`.
+Tables are recognised by a caption (`Table 3.`, `Tabla 3.`, `Tabel 3.`) or
+by a Markdown pipe layout, and by rows that carry numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+BlockKind = Literal["heading", "text", "table"]
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
+# "4. Findings" (a single number needs its dot, so table rows such as
+# "1 Chile 70.56" are not headings) or "4.1 Pioneers" / "4.1. Pioneers".
+_NUMBERED_HEADING = re.compile(r"^((?:\d{1,2}\.)(?:\d{1,2}\.?)*)\s+(\S.*)$")
+_CAPTION = re.compile(r"^(table|tabla|tabel|tabela|cuadro|figure|figura|figuur)\s+\d+\s*[.:]", re.I)
+_DECIMAL_OR_INT = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?\s*%?(?![\w])")
+_SENTENCE_END = re.compile(r"[.!?…:;]\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    start: int  # character span in the page text
+    end: int
+    text: str
+    level: int = 0  # heading depth, 1 = top
+    title: str = ""  # heading text without markup
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int  # excluding the newline
+    text: str
+
+    @property
+    def stripped(self) -> str:
+        return self.text.strip()
+
+
+def _lines(text: str) -> Iterator[_Line]:
+    pos = 0
+    for raw in text.split("\n"):
+        yield _Line(pos, pos + len(raw), raw)
+        pos += len(raw) + 1
+
+
+def line_signature(line: str) -> str:
+    """A line with digits masked, so running footers like 'Report · 3' compare equal."""
+    return re.sub(r"\d+", "#", " ".join(line.split())).lower()
+
+
+def repeated_lines(pages: Sequence[str], min_pages: int = 3) -> frozenset[str]:
+    """Signatures of header/footer lines: the first or last lines repeated on most pages."""
+    if len(pages) < min_pages:
+        return frozenset()
+    counts: Counter[str] = Counter()
+    for page in pages:
+        lines = [ln.strip() for ln in page.split("\n") if ln.strip()]
+        edge = set(lines[:2] + lines[-2:])
+        counts.update({line_signature(ln) for ln in edge})
+    threshold = max(min_pages, (len(pages) + 1) // 2)
+    return frozenset(sig for sig, n in counts.items() if n >= threshold)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    title: str
+    number: tuple[int, ...] = ()  # empty for unnumbered (Markdown) headings
+
+
+class Outline:
+    """Keeps numbered headings in order across pages.
+
+    A numbered list inside a section ("1. Invest in ...") has the shape of a
+    heading; it is recognised by numbering that goes backwards.
+    """
+
+    def __init__(self) -> None:
+        self.last: tuple[int, ...] = ()
+
+    def accept(self, heading: Heading) -> bool:
+        if not heading.number:
+            return True
+        if heading.number > self.last:
+            self.last = heading.number
+            return True
+        return False
+
+
+def heading_of(line: str) -> Heading | None:
+    """The heading this line is, if it has a heading's shape."""
+    stripped = line.strip()
+    md = _MD_HEADING.match(stripped)
+    if md:
+        return Heading(len(md.group(1)), md.group(2).strip())
+    num = _NUMBERED_HEADING.match(stripped)
+    if not num:
+        return None
+    number, rest = num.group(1), num.group(2)
+    words = rest.split()
+    if (
+        len(stripped) > 90
+        or len(words) > 12
+        or not rest[0].isupper()
+        or _SENTENCE_END.search(rest)
+        or any(_DECIMAL_OR_INT.fullmatch(w) for w in words)
+    ):
+        return None
+    parts = tuple(int(p) for p in number.split(".") if p)
+    label = number.rstrip(".") if len(parts) > 1 else number
+    return Heading(len(parts), f"{label} {rest}".strip(), parts)
+
+
+def _is_row(line: str) -> bool:
+    s = line.strip()
+    if not s:
+        return False
+    if s.startswith("|"):
+        return True
+    words = s.split()
+    return len(words) <= 12 and bool(_DECIMAL_OR_INT.search(s)) and not _SENTENCE_END.search(s)
+
+
+def _is_header_row(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and len(s.split()) <= 10 and not _SENTENCE_END.search(s)
+
+
+def split_blocks(
+    page_text: str, skip: frozenset[str] = frozenset(), outline: Outline | None = None
+) -> list[Block]:
+    """Cut one page into heading, table and prose blocks, with spans into `page_text`.
+
+    Pass the same `outline` for every page of a document.
+    """
+    outline = outline or Outline()
+    blocks: list[Block] = []
+    lines = [ln for ln in _lines(page_text) if line_signature(ln.text) not in skip]
+    prose: list[_Line] = []
+
+    def flush_prose() -> None:
+        if prose:
+            start, end = prose[0].start, prose[-1].end
+            blocks.append(Block("text", start, end, page_text[start:end]))
+            prose.clear()
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        s = line.stripped
+        if not s:
+            flush_prose()
+            i += 1
+            continue
+        heading = heading_of(s)
+        if heading and outline.accept(heading):
+            flush_prose()
+            blocks.append(Block("heading", line.start, line.end, s, heading.level, heading.title))
+            i += 1
+            continue
+        table_end = _table_end(lines, i)
+        if table_end > i:
+            flush_prose()
+            start, end = line.start, lines[table_end - 1].end
+            blocks.append(Block("table", start, end, page_text[start:end]))
+            i = table_end
+            continue
+        prose.append(line)
+        i += 1
+    flush_prose()
+    return blocks
+
+
+def _table_end(lines: Sequence[_Line], i: int) -> int:
+    """Index after the table that starts at line i, or i if none starts there."""
+    s = lines[i].stripped
+    j = i
+    if _CAPTION.match(s):
+        j = i + 1
+        if j < len(lines) and _is_header_row(lines[j].text) and not _is_row(lines[j].text):
+            j += 1
+        while j < len(lines) and _is_row(lines[j].text):
+            j += 1
+        return j if j > i + 1 else i
+    if s.startswith("|"):
+        while j < len(lines) and lines[j].stripped.startswith("|"):
+            j += 1
+        return j if j - i >= 2 else i
+    # An uncaptioned run of at least three numeric rows is a table too.
+    while j < len(lines) and _is_row(lines[j].text) and not heading_of(lines[j].text):
+        j += 1
+    return j if j - i >= 3 else i
