@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. piped into `head`
+        return EXIT_OK
     except Exception as err:  # noqa: BLE001 - users get a message, not a traceback
         from assistant.core import InvalidQuestionError
         from assistant.store import EmbedderMismatchError

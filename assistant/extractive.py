@@ -83,8 +83,19 @@ def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
 
 def _sentences(hit: SearchHit) -> list[str]:
     if hit.metadata.get("kind") == "table":
-        return [ln for ln in hit.text.split("\n") if ln.strip()]
+        return _table_rows(hit.text)
     return [hit.text[s:e] for s, e in sentence_spans(hit.text)]
+
+
+def _table_rows(table: str) -> list[str]:
+    """Each data row with its column names, so a quoted row can be read alone."""
+    lines = [ln.strip() for ln in table.split("\n") if ln.strip()]
+    if lines and re.match(r"^(table|tabla|tabel|tabela|cuadro)\s+\d", lines[0], re.I):
+        lines = lines[1:]
+    if len(lines) < 2:
+        return lines
+    header, rows = lines[0], [ln for ln in lines[1:] if not set(ln) <= set("|-: ")]
+    return [f"{header} → {row}" for row in rows]
 
 
 class ExtractiveAnswerer:
@@ -97,30 +108,38 @@ class ExtractiveAnswerer:
         self, question: str, language: str, query_vector: Sequence[float],
         hits: Sequence[SearchHit],
     ) -> CitedAnswer:
-        if not hits or hits[0].score < self.min_relevance:
+        if not hits or max(h.score for h in hits) < self.min_relevance:
             return not_found(language)
         entities = question_entities(question)
         passages = [fold(h.text) for h in hits]
         if any(not any(_mentions(p, e) for p in passages) for e in entities):
             return not_found(language)
 
-        candidates = [
-            _Candidate(hit, rank, sentence)
-            for rank, hit in enumerate(hits)
-            for sentence in _sentences(hit)
-            if len(sentence.split()) >= 3
-        ]
+        seen: set[str] = set()
+        candidates = []
+        for rank, hit in enumerate(hits):
+            for sentence in _sentences(hit):
+                key = " ".join(fold(sentence).split())
+                # Overlapping chunks repeat their edge sentences; quote each once.
+                if len(sentence.split()) >= 3 and key not in seen:
+                    seen.add(key)
+                    candidates.append(_Candidate(hit, rank, sentence))
         if not candidates:
             return not_found(language)
         vectors = np.asarray(self.embedder.embed_documents([c.sentence for c in candidates]))
         similarity = vectors @ np.asarray(query_vector)
-        top_hit = hits[0].score
+        top_hit = hits[0].relevance
         scores = []
         for cand, sim in zip(candidates, similarity, strict=True):
             folded = fold(cand.sentence)
             named = sum(_mentions(folded, e) for e in entities) / max(1, len(entities))
-            # Passage rank carries the context the lone sentence lacks.
-            scores.append(float(sim) + 0.5 * (cand.hit.score - top_hit) + 0.03 * named)
+            # The passage's language baseline applies to its sentences too, and the
+            # passage's rank carries the context the lone sentence lacks.
+            language_offset = cand.hit.relevance - cand.hit.score
+            scores.append(
+                float(sim) + language_offset + 0.5 * (cand.hit.relevance - top_hit)
+                + 0.08 * named
+            )
         order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
         best = scores[order[0]]
         chosen = [i for i in order if scores[i] >= best - 0.03][: self.max_sentences]

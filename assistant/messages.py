@@ -21,8 +21,8 @@ def messages(language: str, prompts_dir: Path = PROMPTS_DIR) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
-def text(language: str, key: str, **values: Any) -> str:
-    return str(messages(language)[key]).format(**values)
+def text(lang: str, key: str, **values: Any) -> str:
+    return str(messages(lang)[key]).format(**values)
 
 
 def language_name(in_language: str, of_language: str) -> str:

@@ -70,6 +70,8 @@ class SearchHit:
     text: str
     metadata: dict[str, Any]
     score: float  # cosine similarity, higher is closer
+    # Similarity calibrated against other passages in the same language (see retrieval).
+    relevance: float = 0.0
 
 
 def source_key(source: str) -> str:
@@ -136,6 +138,9 @@ class ChunkStore:
         ]
         return sorted(records, key=lambda r: (r.title.lower(), r.source))
 
+    def live_languages(self) -> list[str]:
+        return sorted({r.language for r in self.documents()})
+
     def live_doc_ids(self) -> list[str]:
         return sorted({r.doc_id for r in self.documents()})
 
@@ -172,7 +177,7 @@ class ChunkStore:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            SearchHit(cid, text, meta, 1.0 - dist)
+            SearchHit(cid, text, meta, 1.0 - dist, 1.0 - dist)
             for cid, text, meta, dist in zip(
                 res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
                 strict=True,

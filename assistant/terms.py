@@ -35,7 +35,7 @@ TERMS: dict[str, tuple[str, ...]] = {
     "latin america": ("Latijns-Amerika", "América Latina", "Latinoamérica", "Latin America"),
     "caribbean": ("Caribisch", "Caribe", "Caribbean"),
     "united states": ("Verenigde Staten", "Estados Unidos", "United States", "VS", "EE. UU."),
-    "europe": ("Europa", "Europe"),
+    "europe": ("Europa", "Europe", "Europees", "Europese", "europeo", "europea", "European"),
     "european union": ("Europese Unie", "Unión Europea", "European Union", "EU", "UE"),
     "eclac": ("ECLAC", "CEPAL"),
     "cenia": ("CENIA",),

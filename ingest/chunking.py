@@ -52,12 +52,16 @@ def chunk_document(
     path: list[tuple[int, str]] = []
     chunks: list[Chunk] = []
 
-    def emit(page: Page, start: int, end: int, kind: str) -> None:
+    # A sentence cut by a page break: its start is carried to the chunk that
+    # finishes it, so the chunk does not begin with a subjectless fragment.
+    carry = ""
+
+    def emit(page: Page, start: int, end: int, kind: str, prefix: str = "") -> None:
         raw = page.text[start:end]
         if kind == "table":
             text = "\n".join(normalise_space(ln) for ln in raw.split("\n") if ln.strip())
         else:
-            text = normalise_space(raw)
+            text = normalise_space(f"{prefix} {raw}")
         if not text:
             return
         chunks.append(
@@ -77,13 +81,25 @@ def chunk_document(
         prose: list[tuple[int, int]] = []  # sentence spans of the current section on this page
 
         def flush(page: Page = page, prose: list[tuple[int, int]] = prose) -> None:
-            for start, end in _pack(prose, page.text, chunk_size, overlap_sentences):
-                emit(page, start, end, "text")
+            nonlocal carry
+            if not prose:
+                return
+            first = page.text[prose[0][0] : prose[0][1]]
+            prefix = carry if carry and first[:1].islower() else ""
+            carry = ""
+            for i, (start, end) in enumerate(
+                _pack(prose, page.text, chunk_size, overlap_sentences)
+            ):
+                emit(page, start, end, "text", prefix if i == 0 else "")
+            last = page.text[prose[-1][0] : prose[-1][1]]
+            if not re.search(r"[.!?…:;\"”)]$", last):
+                carry = last
             prose.clear()
 
         for block in split_blocks(page.text, skip, outline):
             if block.kind == "heading":
                 flush()
+                carry = ""
                 while path and path[-1][0] >= block.level:
                     path.pop()
                 path.append((block.level, block.title))
