@@ -26,6 +26,48 @@ from ingest.chunking import sentence_spans
 _LEADING = re.compile(r"^[\s¿¡\"“'(]*")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_](?:[\w-]*\w)?", re.U)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# Names that say what the question is about rather than what it asks for.
+_TOPIC_TERMS = {"ai", "ilia", "latin america", "caribbean", "eclac", "cenia",
+                "pioneers", "adopters", "explorers"}
+ANSWER_TYPE_BONUS = 0.05
+HUB_PENALTY = 0.4
+SELECTION_WINDOW = 0.06
+MAX_PER_PASSAGE = 2
+
+
+# What kind of answer a question wants, recognised from its question words,
+# and how a sentence shows it has one. A sentence of the right kind is a
+# likelier answer than one that only shares the topic.
+_COUNTRY_NAMES = sorted(
+    {fold(v) for key, vs in TERMS.items() for v in vs if key not in _TOPIC_TERMS}, key=len
+)
+_ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "place": (
+        re.compile(r"\b(welke landen|welk land|welke regio|waar|naar welke|"
+                   r"qué países|qué país|cuáles países|dónde|hacia dónde|adónde|"
+                   r"which countr|what countr|where)", re.I),
+        re.compile(r"(?<!\w)(" + "|".join(re.escape(c) for c in _COUNTRY_NAMES) + r")(?!\w)"),
+    ),
+    "number": (
+        re.compile(r"\b(hoeveel|hoe groot|welk deel|welke score|cuánt|qué puntuación|"
+                   r"qué porcentaje|qué parte|how many|how much|what share|what score|"
+                   r"what percentage|score)", re.I),
+        re.compile(r"\d"),
+    ),
+    "date": (
+        re.compile(r"\b(wanneer|welke datum|op welke datum|in welk jaar|cuándo|qué fecha|"
+                   r"en qué año|when|what date|which year)", re.I),
+        re.compile(r"\b(19|20)\d\d\b"),
+    ),
+}
+
+
+def answer_types(question: str) -> list[str]:
+    return [name for name, (asks, _) in _ANSWER_TYPES.items() if asks.search(question)]
+
+
+def has_answer_type(folded_sentence: str, kind: str) -> bool:
+    return bool(_ANSWER_TYPES[kind][1].search(folded_sentence))
 
 
 @dataclass(frozen=True)
@@ -128,21 +170,45 @@ class ExtractiveAnswerer:
             return not_found(language)
         vectors = np.asarray(self.embedder.embed_documents([c.sentence for c in candidates]))
         similarity = vectors @ np.asarray(query_vector)
+        # Generic sentences (an introduction naming the index and the year) sit
+        # close to every question. Their closeness to the centre of all
+        # candidates measures that, and is discounted.
+        centre = vectors.mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        similarity = similarity - HUB_PENALTY * (vectors @ centre)
         top_hit = hits[0].relevance
+        wanted = answer_types(question)
+        folded_candidates = [fold(c.sentence) for c in candidates]
+        # A name most candidates share ("2025" in a corpus about ILIA 2025)
+        # tells them apart no more than a stop word does.
+        telling = [
+            e for e in entities
+            if sum(_mentions(f, e) for f in folded_candidates) <= len(candidates) / 5
+        ]
         scores = []
-        for cand, sim in zip(candidates, similarity, strict=True):
-            folded = fold(cand.sentence)
-            named = sum(_mentions(folded, e) for e in entities) / max(1, len(entities))
+        for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
+            named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))
+            typed = any(has_answer_type(folded, kind) for kind in wanted)
             # The passage's language baseline applies to its sentences too, and the
             # passage's rank carries the context the lone sentence lacks.
             language_offset = cand.hit.relevance - cand.hit.score
             scores.append(
-                float(sim) + language_offset + 0.5 * (cand.hit.relevance - top_hit)
-                + 0.08 * named
+                float(sim) + language_offset + 1.0 * (cand.hit.relevance - top_hit)
+                + 0.08 * named + ANSWER_TYPE_BONUS * typed
             )
         order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
         best = scores[order[0]]
-        chosen = [i for i in order if scores[i] >= best - 0.03][: self.max_sentences]
+        chosen: list[int] = []
+        per_passage: dict[str, int] = {}
+        for i in order:
+            if scores[i] < best - SELECTION_WINDOW or len(chosen) == self.max_sentences:
+                break
+            chunk_id = candidates[i].hit.chunk_id
+            # Spread the quotes over passages: a second relevant passage is
+            # worth more than a third sentence of the same one.
+            if per_passage.get(chunk_id, 0) < MAX_PER_PASSAGE:
+                per_passage[chunk_id] = per_passage.get(chunk_id, 0) + 1
+                chosen.append(i)
         return self._compose(language, [candidates[i] for i in chosen])
 
     def _compose(self, language: str, chosen: Sequence[_Candidate]) -> CitedAnswer:

@@ -44,7 +44,7 @@ class Settings:
     # "not found". Set from the answerable and unanswerable questions of
     # corpus/questions.yaml: the lowest answerable one scores about 0.825.
     min_relevance: float = 0.815
-    answer_sentences: int = 3
+    answer_sentences: int = 4
     # Chunking (characters; ~4 characters per token for these languages).
     chunk_size: int = 900
     chunk_overlap_sentences: int = 1

@@ -190,7 +190,7 @@ def _table_end(lines: Sequence[_Line], i: int) -> int:
         j = i + 1
         if j < len(lines) and _is_header_row(lines[j].text) and not _is_row(lines[j].text):
             j += 1
-        while j < len(lines) and _is_row(lines[j].text):
+        while j < len(lines) and _is_row(lines[j].text) and not heading_of(lines[j].text):
             j += 1
         return j if j > i + 1 else i
     if s.startswith("|"):

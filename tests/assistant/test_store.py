@@ -1,0 +1,74 @@
+"""The Chroma store: embedder identity, atomic swaps, deletion, recovery."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Settings
+from assistant.store import ChunkStore, DocumentRecord, EmbedderMismatchError, StoredChunk
+
+
+def record(doc_id: str, source: str = "/r/a.pdf", chunks: int = 2) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=doc_id, source=source, file_name=source.rsplit("/", 1)[-1], title="T",
+        language="en", format="pdf", pages=1, chunks=chunks, indexed_at="2025-10-20T00:00:00",
+    )
+
+
+def chunks(doc_id: str, n: int = 2, vec: float = 1.0) -> list[StoredChunk]:
+    return [
+        StoredChunk(
+            f"{doc_id}:{i}", f"text {doc_id} {i}", [vec, float(i) + 0.1, 0.5],
+            {"doc_id": doc_id, "language": "en", "page": 1, "section": "1. A", "chunk_index": i},
+        )
+        for i in range(n)
+    ]
+
+
+def test_other_embedder_is_refused_with_how_to_reindex(settings: Settings) -> None:
+    ChunkStore.open(settings, "model-a")
+    with pytest.raises(EmbedderMismatchError) as err:
+        ChunkStore.open(settings, "model-b")
+    message = str(err.value)
+    assert "model-a" in message and "model-b" in message and "--rebuild" in message
+    assert ChunkStore.rebuild(settings, "model-b").embedder_id == "model-b"
+
+
+def test_replace_swaps_versions_and_delete_removes_everything(settings: Settings) -> None:
+    store = ChunkStore.open(settings, "m")
+    store.replace_document(record("v1"), chunks("v1"))
+    assert [d.doc_id for d in store.documents()] == ["v1"]
+    store.replace_document(record("v2", chunks=3), chunks("v2", 3))
+    assert [d.doc_id for d in store.documents()] == ["v2"]
+    assert store.chunk_count("v1") == 0 and store.chunk_count("v2") == 3
+    hits = store.search([1.0, 0.1, 0.5], 10)
+    assert {h.metadata["doc_id"] for h in hits} == {"v2"}
+    assert store.delete_document("v2")
+    assert store.documents() == [] and store.chunk_count() == 0
+    assert not store.delete_document("v2")
+
+
+def test_unlisted_chunks_are_invisible_and_recovered(settings: Settings) -> None:
+    store = ChunkStore.open(settings, "m")
+    store.replace_document(record("live"), chunks("live"))
+    # Simulate a crash between writing chunks and the manifest flip.
+    store._manifest.upsert(  # noqa: SLF001
+        ids=["pending:ghost"], embeddings=[[1.0]], metadatas=[{"doc_id": "ghost", "replaces": ""}]
+    )
+    store._chunks.add(  # noqa: SLF001
+        ids=[c.chunk_id for c in chunks("ghost")],
+        documents=[c.text for c in chunks("ghost")],
+        embeddings=[c.embedding for c in chunks("ghost")],
+        metadatas=[c.metadata for c in chunks("ghost")],
+    )
+    assert {h.metadata["doc_id"] for h in store.search([1.0, 0.1, 0.5], 10)} == {"live"}
+    assert store.recover() == 2
+    assert store.chunk_count() == 2 and store.chunk_count("ghost") == 0
+
+
+def test_search_filters_by_metadata(settings: Settings) -> None:
+    store = ChunkStore.open(settings, "m")
+    store.replace_document(record("a", "/r/a.pdf"), chunks("a"))
+    store.replace_document(record("b", "/r/b.pdf"), chunks("b"))
+    hits = store.search([1.0, 0.1, 0.5], 10, {"doc_id": "b"})
+    assert hits and {h.metadata["doc_id"] for h in hits} == {"b"}

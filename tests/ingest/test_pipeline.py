@@ -1,0 +1,174 @@
+"""Ingest against a real Chroma store and the bundled embedder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Settings
+from assistant.embeddings import make_embedder
+from assistant.store import ChunkStore
+from ingest.pipeline import Indexer
+from tests.conftest import CORPUS_PDFS, FIXTURES
+
+pytestmark = pytest.mark.slow
+
+
+class CountingEmbedder:
+    """Wraps the real embedder to count what gets embedded, or fail on demand."""
+
+    def __init__(self, inner, fail_after: int | None = None) -> None:  # noqa: ANN001
+        self.inner = inner
+        self.identity = inner.identity
+        self.embedded = 0
+        self.fail_after = fail_after
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self.fail_after is not None and self.embedded + len(texts) > self.fail_after:
+            raise RuntimeError("embedding service went away")
+        self.embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def indexer(settings: Settings, fail_after: int | None = None) -> tuple[Indexer, CountingEmbedder]:
+    real = make_embedder(settings)
+    counting = CountingEmbedder(real, fail_after)
+    store = ChunkStore.open(settings, real.identity)
+    return Indexer(settings, store, counting), counting
+
+
+def test_reingest_of_unchanged_files_embeds_nothing(settings: Settings) -> None:
+    first, emb = indexer(settings)
+    report = first.ingest([CORPUS_PDFS[0]])
+    assert report.indexed == 1 and emb.embedded == report.chunks > 0
+    again, emb2 = indexer(settings)
+    report2 = again.ingest([CORPUS_PDFS[0]])
+    assert report2.unchanged == 1 and report2.indexed == 0
+    assert emb2.embedded == 0
+    assert again.store.chunk_count() == report.chunks
+
+
+def test_chunk_metadata_is_complete(settings: Settings) -> None:
+    idx, _ = indexer(settings)
+    idx.ingest([CORPUS_PDFS[0]])
+    got = idx.store._chunks.get(include=["metadatas", "documents"])  # noqa: SLF001
+    pdf_text = {}
+    from ingest.loaders import load_document
+
+    doc = load_document(CORPUS_PDFS[0])
+    pdf_text = {p.number: p.text for p in doc.pages}
+    for meta, text in zip(got["metadatas"], got["documents"], strict=True):
+        assert meta["doc_id"] == doc.content_hash
+        assert meta["title"] == doc.title
+        assert meta["file_name"] == CORPUS_PDFS[0].name
+        assert meta["language"] in {"nl", "es", "en"}
+        assert 1 <= meta["page"] <= len(doc.pages)
+        assert isinstance(meta["chunk_index"], int)
+        span = pdf_text[meta["page"]][meta["char_start"] : meta["char_end"]]
+        # The span locates the passage on its page (a sentence cut by a page
+        # break carries its start from the previous page).
+        assert " ".join(span.split())[-40:] == " ".join(text.split())[-40:]
+    sections = {m["section"] for m in got["metadatas"]}
+    assert any(s.startswith("4.1 ") for s in sections)
+
+
+def test_changed_file_replaces_its_old_chunks(settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "report.pdf"
+    shutil.copy(FIXTURES / "good.pdf", target)
+    idx, _ = indexer(settings)
+    idx.ingest([target])
+    old = idx.store.documents()[0]
+    shutil.copy(CORPUS_PDFS[0], target)
+    report = idx.ingest([target])
+    assert report.indexed == 1
+    docs = idx.store.documents()
+    assert len(docs) == 1 and docs[0].doc_id != old.doc_id
+    assert idx.store.chunk_count(old.doc_id) == 0
+    assert idx.store.chunk_count() == docs[0].chunks
+
+
+def test_failure_midway_leaves_previous_version(settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "report.pdf"
+    shutil.copy(FIXTURES / "good.pdf", target)
+    idx, _ = indexer(settings)
+    idx.ingest([target])
+    before = idx.store.documents()
+    shutil.copy(CORPUS_PDFS[1], target)
+    failing, _ = indexer(settings, fail_after=20)
+    report = failing.ingest([target])
+    assert report.failed == 1
+    assert "embedding service went away" in report.outcomes[0].reason
+    assert failing.store.documents() == before
+    assert failing.store.chunk_count() == before[0].chunks
+
+
+def test_store_write_failure_after_partial_add_is_cleaned_up(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    idx, _ = indexer(settings)
+    store = idx.store
+    original_add = store._chunks.add  # noqa: SLF001
+    calls = {"n": 0}
+
+    def add_then_crash(**kwargs):  # noqa: ANN003, ANN202
+        original_add(**kwargs)
+        calls["n"] += 1
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store._chunks, "add", add_then_crash)  # noqa: SLF001
+    report = idx.ingest([CORPUS_PDFS[0]])
+    assert report.failed == 1 and "disk full" in report.outcomes[0].reason
+    assert store.documents() == []
+    monkeypatch.undo()
+    # Nothing is visible, and the next run removes the leftovers.
+    assert store.search(idx.embedder.embed_query("ILIA"), 5) == []
+    assert store.recover() > 0
+    assert store.chunk_count() == 0
+
+
+BAD_FILES = {
+    "corrupt.pdf": "not a readable PDF",
+    "notapdf.pdf": "not a readable PDF",
+    "encrypted.pdf": "encrypted",
+    "empty.pdf": "empty",
+    "image-only.pdf": "no extractable text",
+    "zero-pages.pdf": "no pages",
+    "unknown.xyz": "unsupported file type",
+    "corrupt.docx": "not a readable Word document",
+}
+
+
+def test_bad_files_are_reported_and_the_good_ones_still_indexed(settings: Settings) -> None:
+    idx, _ = indexer(settings)
+    paths = [FIXTURES / name for name in BAD_FILES] + [FIXTURES / "good.pdf"]
+    report = idx.ingest(paths)
+    by_name = {o.path.name: o for o in report.outcomes}
+    for name, reason in BAD_FILES.items():
+        outcome = by_name[name]
+        assert outcome.status == "failed", name
+        assert reason in outcome.reason, (name, outcome.reason)
+        assert outcome.describe().startswith(f"{name}: failed: ")
+    assert by_name["good.pdf"].status == "indexed"
+    assert not report.ok and report.failed == len(BAD_FILES)
+    # No half-indexed documents: only the good file is live, with all its chunks.
+    docs = idx.store.documents()
+    assert [d.file_name for d in docs] == ["good.pdf"]
+    assert idx.store.chunk_count() == docs[0].chunks
+
+
+def test_folder_walk_skips_unsupported_types(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(FIXTURES / "sample.md", folder / "sub" / "notes.md")
+    (folder / "data.csv").write_text("a,b\n1,2\n")
+    idx, _ = indexer(settings)
+    report = idx.ingest([folder])
+    statuses = {o.path.name: o.status for o in report.outcomes}
+    assert statuses == {"notes.md": "indexed", "data.csv": "skipped"}
+    assert report.ok
+    assert "1 indexed" in report.summary() and "1 skipped" in report.summary()
