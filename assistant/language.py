@@ -11,105 +11,26 @@ DETECTABLE = ("nl", "es", "en", "pt")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"nl": "Nederlands", "es": "Español", "en": "English", "pt": "Português"}
 
-# Function words that settle very short questions, where statistical detectors
-# guess. Words shared by two languages ("de", "en", "in") are dropped below.
+# Function words, and the spellings of names that differ per language, settle
+# very short questions, where statistical detectors guess. Words shared by
+# two languages ("de", "en", "in") are dropped below.
 _RAW_MARKERS: dict[str, frozenset[str]] = {
     "nl": frozenset(
-        [
-            "wat",
-            "welke",
-            "welk",
-            "wie",
-            "waar",
-            "waarom",
-            "hoe",
-            "hoeveel",
-            "het",
-            "een",
-            "zijn",
-            "is",
-            "van",
-            "de",
-            "en",
-            "in",
-            "op",
-            "voor",
-            "met",
-            "niet",
-            "ook",
-            "landen",
-            "land",
-            "rapport",
-            "volgens",
-            "wordt",
-            "werd",
-            "heeft",
-            "hebben",
-        ]
+        """wat welke welk wie waar waarom hoe hoeveel het een zijn is van de en in op voor met
+        niet ook landen land rapport volgens wordt werd heeft hebben chili brazilië argentinië
+        bolivië dominicaanse republiek verenigde staten kopgroep middengroep achterblijvers
+        pioniers volgers verkenners investeringen strategie""".split()
     ),
     "es": frozenset(
-        [
-            "qué",
-            "que",
-            "cuál",
-            "cuáles",
-            "quién",
-            "dónde",
-            "por",
-            "cómo",
-            "cuántos",
-            "cuántas",
-            "el",
-            "la",
-            "los",
-            "las",
-            "un",
-            "una",
-            "del",
-            "y",
-            "en",
-            "es",
-            "son",
-            "de",
-            "con",
-            "para",
-            "según",
-            "países",
-            "país",
-            "informe",
-            "tiene",
-        ]
+        """qué que cuál cuáles quién dónde por cómo cuántos cuántas el la los las un una del y
+        en es son de con para según países país informe tiene brasil méxico perú panamá
+        república dominicana estados unidos pioneros adoptantes exploradores inversión
+        estrategia""".split()
     ),
     "en": frozenset(
-        [
-            "what",
-            "which",
-            "who",
-            "where",
-            "why",
-            "how",
-            "many",
-            "the",
-            "a",
-            "an",
-            "is",
-            "are",
-            "of",
-            "and",
-            "in",
-            "on",
-            "for",
-            "with",
-            "not",
-            "countries",
-            "country",
-            "report",
-            "according",
-            "does",
-            "did",
-            "has",
-            "have",
-        ]
+        """what which who where why how many the a an is are of and in on for with not
+        countries country report according does did has have brazil dominican republic
+        united states pioneers adopters explorers investment strategy""".split()
     ),
 }
 _MARKERS = {

@@ -1,0 +1,50 @@
+# Two commands do everything:
+#   make run   - create .venv, install, index the sample corpus (incremental), serve the web UI
+#   make test  - install test extras and Chromium, lint, run the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+.PHONY: run install install-dev browser test lint bench corpus-pdfs clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/assistant serve --host $(HOST) --port $(PORT) --ingest corpus/ilia-2025-nl.pdf corpus/ilia-2025-es.pdf corpus/ilia-2025-en.pdf
+
+# Debian's Chromium drives the browser tests (Playwright cannot download its own here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: install-dev browser lint
+	$(BIN)/python -m pytest
+
+bench: install-dev
+	$(BIN)/python bench/bench_corpus.py
+
+corpus-pdfs: install-dev
+	$(BIN)/python corpus/build_pdfs.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
