@@ -32,6 +32,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _retrieval_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--retrieval", choices=["hybrid", "dense", "lexical"], default=None,
+                        help="retrieval mode (default hybrid)")
+    parser.add_argument("--no-term-map", dest="term_map", action="store_false", default=None,
+                        help="lexical search without the cross-lingual term map")
+    parser.add_argument("--mmr-lambda", type=float, default=None,
+                        help="1.0 ranks by relevance only; lower values diversify")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -54,6 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer language (default: the question's)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
+    p.add_argument("--document", default=None, metavar="ID",
+                   help="only this document (id or id prefix, see `assistant documents`)")
+    p.add_argument("--section", default=None, metavar="S",
+                   help="only sections whose heading contains S (e.g. '4.1', 'Gobernanza')")
+    p.add_argument("--source-lang", choices=["nl", "es", "en"], default=None,
+                   help="only documents in this language")
+    _retrieval_flags(p)
+    _common(p)
+
+    p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
+    p.add_argument("questions", nargs="?", type=Path, default=None, metavar="QUESTIONS.yaml",
+                   help="default: corpus/questions.yaml")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write evaluation.md and evaluation.json here")
+    p.add_argument("--check", action="store_true",
+                   help="exit with 1 when a quality bar is not met")
+    _retrieval_flags(p)
     _common(p)
 
     p = sub.add_parser("documents", help="list the indexed documents")
@@ -78,6 +105,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         "data_dir": args.data_dir,
         "embedder": args.embedder,
         "top_k": getattr(args, "top_k", None),
+        "retrieval": getattr(args, "retrieval", None),
+        "term_map": getattr(args, "term_map", None),
+        "mmr_lambda": getattr(args, "mmr_lambda", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
     }
@@ -90,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         handler = {
             "ingest": cmd_ingest, "ask": cmd_ask, "documents": cmd_documents,
-            "delete": cmd_delete, "serve": cmd_serve,
+            "delete": cmd_delete, "serve": cmd_serve, "eval": cmd_eval,
         }[args.command]
         return handler(args, settings)
     except KeyboardInterrupt:
@@ -99,9 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as err:  # noqa: BLE001 - users get a message, not a traceback
         from assistant.core import InvalidQuestionError
+        from assistant.embeddings import EmbedderLoadError
         from assistant.store import EmbedderMismatchError
 
-        if isinstance(err, InvalidQuestionError | EmbedderMismatchError | ValueError):
+        if isinstance(
+            err, InvalidQuestionError | EmbedderMismatchError | EmbedderLoadError | ValueError
+        ):
             print(f"error: {err}", file=sys.stderr)
             return EXIT_USAGE
         raise
@@ -129,8 +162,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.core import Assistant
+    from assistant.retrieval import RetrievalFilter
 
-    answer = Assistant(settings).ask(args.question, language=args.lang)
+    filters = RetrievalFilter(args.source_lang, args.document, args.section)
+    answer = Assistant(settings).ask(args.question, language=args.lang, filters=filters)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -141,6 +176,32 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         section = f", {c.section}" if c.section else ""
         print(f"[{c.n}] {c.document} ({c.file}, p. {c.page}{section})")
         print(f"    {c.text[:300]}{'…' if len(c.text) > 300 else ''}")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from assistant.core import Assistant
+    from assistant.evaluation import evaluate, load_questions, write_reports
+
+    questions = load_questions(args.questions or settings.corpus_dir / "questions.yaml")
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
+        if args.data_dir is None:
+            # Reproducible by default: a fresh index of the sample corpus.
+            settings = settings.replace(data_dir=Path(tmp))
+            report = run_ingest(settings, sorted(settings.corpus_dir.glob("*.pdf")), False,
+                                progress=False)
+            if not report.ok:
+                print(report.summary(), file=sys.stderr)
+                return EXIT_FAILED
+        result = evaluate(Assistant(settings), questions)
+    if args.out:
+        md, js = write_reports(result, args.out)
+        print(f"wrote {md} and {js}", file=sys.stderr)
+    print(result.to_json() if args.json else result.to_markdown())
+    if args.check and result.failed_bars():
+        return EXIT_FAILED
     return EXIT_OK
 
 

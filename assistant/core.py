@@ -7,11 +7,11 @@ import re
 from assistant.answer import CitedAnswer
 from assistant.embeddings import IdentifiedEmbeddings, make_embedder
 from assistant.extractive import ExtractiveAnswerer
-from assistant.language import answer_language
+from assistant.language import answer_language, detect_language
 from assistant.messages import text
-from assistant.retrieval import DenseRetriever, RetrievalFilter
+from assistant.retrieval import HybridRetriever, RetrievalFilter
 from assistant.settings import Settings
-from assistant.store import ChunkStore, DocumentRecord
+from assistant.store import ChunkStore, DocumentRecord, SearchHit
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -34,6 +34,7 @@ class Assistant:
         self.settings = settings or Settings.load()
         self.embedder = embedder or make_embedder(self.settings)
         self._store = store
+        self._retriever: HybridRetriever | None = None
 
     @property
     def store(self) -> ChunkStore:
@@ -42,12 +43,15 @@ class Assistant:
             self._store = ChunkStore.open(self.settings, self.embedder.identity)
         return self._store
 
-    def ask(
-        self,
-        question: str,
-        language: str | None = None,
-        filters: RetrievalFilter | None = None,
-    ) -> CitedAnswer:
+    @property
+    def retriever(self) -> HybridRetriever:
+        # One retriever per assistant: it caches the lexical index between questions.
+        if self._retriever is None:
+            self._retriever = HybridRetriever(self.store, self.embedder, self.settings)
+        return self._retriever
+
+    def clean_question(self, question: str, language: str | None = None) -> tuple[str, str]:
+        """(question without control characters, answer language); raises if unusable."""
         cleaned = " ".join(_CONTROL.sub(" ", question or "").split())
         lang = answer_language(cleaned, language)
         if not cleaned:
@@ -56,14 +60,44 @@ class Assistant:
             raise InvalidQuestionError(
                 text(lang, "question_too_long", length=len(cleaned), limit=MAX_QUESTION_CHARS)
             )
+        return cleaned, lang
+
+    def retrieve(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: RetrievalFilter | None = None,
+        language: str | None = None,
+    ) -> tuple[list[float], list[SearchHit]]:
+        """The passages for a question, best first (vector of the question, hits)."""
+        cleaned, lang = self.clean_question(question, language)
+        return self.retriever.retrieve(
+            cleaned, k or self.settings.top_k, detect_language(cleaned, lang), filters
+        )
+
+    def ask(
+        self,
+        question: str,
+        language: str | None = None,
+        filters: RetrievalFilter | None = None,
+    ) -> CitedAnswer:
+        cleaned, lang = self.clean_question(question, language)
         if not self.store.live_doc_ids():
             return CitedAnswer(text(lang, "no_documents"), lang, [], found=False)
-        retriever = DenseRetriever(self.store, self.embedder)
-        vector, hits = retriever.retrieve(cleaned, self.settings.top_k, filters)
+        vector, hits = self.retrieve(cleaned, self.settings.top_k, filters, language)
+        return self.answer_from(cleaned, lang, vector, hits)
+
+    def answer_from(
+        self, question: str, language: str, vector: list[float], hits: list[SearchHit]
+    ) -> CitedAnswer:
+        """Answer from passages already retrieved (the evaluation reuses its retrieval)."""
         answerer = ExtractiveAnswerer(
-            self.embedder, self.settings.min_relevance, self.settings.answer_sentences
+            self.embedder,
+            self.settings.min_relevance,
+            self.settings.answer_sentences,
+            self.settings.min_sentence_relevance,
         )
-        return answerer.answer(cleaned, lang, vector, hits)
+        return answerer.answer(question, language, vector, hits[: self.settings.top_k])
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()

@@ -30,6 +30,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _TOPIC_TERMS = {"ai", "ilia", "latin america", "caribbean", "eclac", "cenia",
                 "pioneers", "adopters", "explorers"}
 ANSWER_TYPE_BONUS = 0.05
+GENERIC_SHARE = 0.8
+MIN_TERM_COVERAGE = 0.7
 HUB_PENALTY = 0.4
 SELECTION_WINDOW = 0.06
 MAX_PER_PASSAGE = 2
@@ -108,6 +110,28 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
     return entities
 
 
+_TOPIC_TOKENS = {"~ai", "~ilia", "~latin_america", "~caribbean"}
+
+
+def term_coverage(question: str, hits: Sequence[SearchHit]) -> float:
+    """The largest share of the question's terms that one passage holds.
+
+    Terms are analysed as for lexical search, so names and domain words count
+    across languages; the topic words every passage shares do not count.
+    """
+    from assistant.language import detect_language
+    from assistant.lexical import analyse
+
+    wanted = set(analyse(question, detect_language(question))) - _TOPIC_TOKENS
+    if not wanted:
+        return 1.0
+    best = 0.0
+    for hit in hits:
+        have = set(analyse(hit.text, str(hit.metadata.get("language", "en"))))
+        best = max(best, len(wanted & have) / len(wanted))
+    return best
+
+
 def _number_key(token: str) -> str:
     return token.replace(",", ".")
 
@@ -141,9 +165,16 @@ def _table_rows(table: str) -> list[str]:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, embedder: Embeddings, min_relevance: float, max_sentences: int) -> None:
+    def __init__(
+        self,
+        embedder: Embeddings,
+        min_relevance: float,
+        max_sentences: int,
+        min_sentence_relevance: float = 0.0,
+    ) -> None:
         self.embedder = embedder
         self.min_relevance = min_relevance
+        self.min_sentence_relevance = min_sentence_relevance
         self.max_sentences = max_sentences
 
     def answer(
@@ -155,6 +186,15 @@ class ExtractiveAnswerer:
         entities = question_entities(question)
         passages = [fold(h.text) for h in hits]
         if any(not any(_mentions(p, e) for p in passages) for e in entities):
+            return not_found(language)
+        # The names and numbers a question combines ("Paraguay" and "2024") must
+        # meet in one passage; a name most passages carry is the topic, not a
+        # constraint, and is left out of that test.
+        specific = [
+            e for e in entities
+            if sum(_mentions(p, e) for p in passages) < GENERIC_SHARE * len(passages)
+        ]
+        if len(specific) > 1 and not any(all(_mentions(p, e) for e in specific) for p in passages):
             return not_found(language)
 
         seen: set[str] = set()
@@ -170,21 +210,27 @@ class ExtractiveAnswerer:
             return not_found(language)
         vectors = np.asarray(self.embedder.embed_documents([c.sentence for c in candidates]))
         similarity = vectors @ np.asarray(query_vector)
+        # A passage can be on topic while none of its sentences answers: then
+        # no sentence comes close to the question, and the passages do not
+        # carry most of the question's words either.
+        if (
+            float(similarity.max()) < self.min_sentence_relevance
+            and term_coverage(question, hits) < MIN_TERM_COVERAGE
+        ):
+            return not_found(language)
         # Generic sentences (an introduction naming the index and the year) sit
         # close to every question. Their closeness to the centre of all
         # candidates measures that, and is discounted.
         centre = vectors.mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
         similarity = similarity - HUB_PENALTY * (vectors @ centre)
-        top_hit = hits[0].relevance
+        top_hit = max(h.relevance for h in hits)
         wanted = answer_types(question)
         folded_candidates = [fold(c.sentence) for c in candidates]
-        # A name most candidates share ("2025" in a corpus about ILIA 2025)
-        # tells them apart no more than a stop word does.
-        telling = [
-            e for e in entities
-            if sum(_mentions(f, e) for f in folded_candidates) <= len(candidates) / 5
-        ]
+        # Only the specific names earn a bonus: one most passages share ("2025"
+        # in reports about ILIA 2025) tells sentences apart no more than a stop
+        # word does.
+        telling = specific
         scores = []
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
             named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 SUPPORTED = ("nl", "es", "en")
-DETECTABLE = ("nl", "es", "en", "pt")
+DETECTABLE = ("nl", "es", "en", "pt", "de", "fr", "it")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"nl": "Nederlands", "es": "Español", "en": "English", "pt": "Português"}
 
@@ -39,6 +39,8 @@ _MARKERS = {
     )
     for lang, vocab in _RAW_MARKERS.items()
 }
+SHORT_QUESTION_WORDS = 8
+UNSUPPORTED_CONFIDENCE = 0.6
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -46,32 +48,59 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 def _detector() -> Any:
     from lingua import Language, LanguageDetectorBuilder
 
+    # German, French and Italian are known only so that a question in them is
+    # recognised as unsupported instead of being taken for Dutch or Spanish.
     return LanguageDetectorBuilder.from_languages(
-        Language.DUTCH, Language.SPANISH, Language.ENGLISH, Language.PORTUGUESE
+        Language.DUTCH, Language.SPANISH, Language.ENGLISH, Language.PORTUGUESE,
+        Language.GERMAN, Language.FRENCH, Language.ITALIAN,
     ).build()
 
 
-_LINGUA_CODES = {"DUTCH": "nl", "SPANISH": "es", "ENGLISH": "en", "PORTUGUESE": "pt"}
+_LINGUA_CODES = {
+    "DUTCH": "nl", "SPANISH": "es", "ENGLISH": "en", "PORTUGUESE": "pt",
+    "GERMAN": "de", "FRENCH": "fr", "ITALIAN": "it",
+}
+
+
+def _without_names(text: str) -> str:
+    """Country and institution names say little about the language around them
+    ("Colombia overtakes Argentina" is English); leave them out when other
+    words remain."""
+    from assistant.terms import TERMS
+
+    stripped = text
+    for variants in TERMS.values():
+        for name in variants:
+            if name[:1].isupper():
+                stripped = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", stripped)
+    return stripped if _WORD.search(stripped) else text
 
 
 def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:
-    """Best guess among nl/es/en/pt; `default` when the text has no letters."""
+    """Best guess among nl/es/en/pt/de/fr/it; `default` when the text has no letters."""
     sample = text[:4000]
     words = [w.lower() for w in _WORD.findall(sample)]
     if not words:
         return default
     if sample.lstrip().startswith(("¿", "¡")):
         return "es"
-    if len(words) <= 6:
+    confidences = _detector().compute_language_confidence_values(_without_names(sample))
+    top = _LINGUA_CODES.get(confidences[0].language.name, default) if confidences else default
+    # A clearly foreign question must not be claimed by a shared word ("an", "den").
+    if top not in SUPPORTED and confidences[0].value >= UNSUPPORTED_CONFIDENCE:
+        return top
+    if len(words) <= SHORT_QUESTION_WORDS:
         counts = {lang: sum(w in vocab for w in words) for lang, vocab in _MARKERS.items()}
         best = max(counts, key=lambda lang: counts[lang])
         ranked = sorted(counts.values(), reverse=True)
         if ranked[0] > ranked[1]:
             return best
-    found = _detector().detect_language_of(sample)
-    if found is None:
-        return default
-    return _LINGUA_CODES.get(found.name, default)
+    # Not clearly foreign: the likeliest of the languages the assistant serves.
+    for candidate in confidences:
+        code = _LINGUA_CODES.get(candidate.language.name, default)
+        if code in SUPPORTED or code == "pt":
+            return code
+    return top
 
 
 def answer_language(question: str, explicit: str | None = None) -> str:

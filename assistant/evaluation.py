@@ -1,0 +1,269 @@
+"""Evaluation on a question set, through the real pipeline.
+
+Retrieval is scored against the expected (document, page) of each answerable
+question: hit@1, hit@5 and MRR@10, overall and as a matrix of question
+language × source language. Answers are scored on "not found" for the
+unanswerable questions, on being in the question's language, and on the key
+facts they contain. Latency is the wall time of retrieval plus answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.core import Assistant
+from assistant.language import SUPPORTED, detect_language
+from assistant.terms import fold
+
+# What CI requires on the sample corpus.
+BARS = {
+    "hit_at_5": 0.90,
+    "matrix_cell_hit_at_5": 0.80,
+    "unanswerable_accuracy": 0.80,
+    "answer_language_accuracy": 0.95,
+}
+REPORT_LANGUAGES = {"nl": "nl", "es": "es", "en": "en"}
+
+
+@dataclass(frozen=True)
+class Source:
+    document: str
+    page: int
+    section: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    language: str
+    question: str
+    answerable: bool
+    sources: list[Source]
+    key_facts: list[list[str]]
+    kind: str = ""
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    language: str
+    answerable: bool
+    rank: int | None  # 1-based rank of the first expected (document, page), within 10
+    found: bool
+    answer_language: str
+    detected_language: str
+    facts_found: int
+    facts_total: int
+    seconds: float
+    source_language: str = ""
+    kind: str = ""
+
+
+@dataclass
+class EvaluationReport:
+    questions: int
+    answerable: int
+    unanswerable: int
+    hit_at_1: float
+    hit_at_5: float
+    mrr_at_10: float
+    matrix: dict[str, dict[str, float | None]]
+    matrix_counts: dict[str, dict[str, int]]
+    unanswerable_accuracy: float
+    answer_language_accuracy: float
+    question_language_accuracy: float
+    key_fact_recall: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    settings: dict[str, Any]
+    results: list[QuestionResult] = field(default_factory=list)
+
+    def failed_bars(self) -> list[str]:
+        failures = []
+        if self.hit_at_5 < BARS["hit_at_5"]:
+            failures.append(f"hit@5 {self.hit_at_5:.2f} < {BARS['hit_at_5']}")
+        for q, row in self.matrix.items():
+            for s, value in row.items():
+                if value is not None and value < BARS["matrix_cell_hit_at_5"]:
+                    failures.append(f"hit@5 {q}→{s} {value:.2f} < {BARS['matrix_cell_hit_at_5']}")
+        if self.unanswerable_accuracy < BARS["unanswerable_accuracy"]:
+            failures.append(
+                f"unanswerable {self.unanswerable_accuracy:.2f} < {BARS['unanswerable_accuracy']}"
+            )
+        if self.answer_language_accuracy < BARS["answer_language_accuracy"]:
+            failures.append(
+                f"answer language {self.answer_language_accuracy:.2f} "
+                f"< {BARS['answer_language_accuracy']}"
+            )
+        return failures
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    def to_markdown(self) -> str:
+        lines = [
+            "| Measure | Value |",
+            "|---|---|",
+            f"| Questions | {self.questions} ({self.answerable} answerable, "
+            f"{self.unanswerable} unanswerable) |",
+            f"| hit@1 | {self.hit_at_1:.2f} |",
+            f"| hit@5 | {self.hit_at_5:.2f} |",
+            f"| MRR@10 | {self.mrr_at_10:.2f} |",
+            f"| Unanswerable: said not found | {self.unanswerable_accuracy:.2f} |",
+            f"| Answer in the question's language | {self.answer_language_accuracy:.2f} |",
+            f"| Question language detected | {self.question_language_accuracy:.2f} |",
+            f"| Key-fact recall in the answer | {self.key_fact_recall:.2f} |",
+            f"| Latency p50 / p95 | {self.latency_p50_ms:.0f} / {self.latency_p95_ms:.0f} ms |",
+            "",
+            "hit@5 by question language (rows) × source language (columns), "
+            "single-source questions (count):",
+            "",
+            "| question ↓ source → | " + " | ".join(SUPPORTED) + " |",
+            "|---|" + "---|" * len(SUPPORTED),
+        ]
+        for q in SUPPORTED:
+            cells = []
+            for s in SUPPORTED:
+                value = self.matrix[q][s]
+                n = self.matrix_counts[q][s]
+                cells.append("–" if value is None else f"{value:.2f} ({n})")
+            lines.append(f"| {q} | " + " | ".join(cells) + " |")
+        failures = self.failed_bars()
+        lines += ["", "Bars: " + ("all met" if not failures else "; ".join(failures))]
+        return "\n".join(lines)
+
+
+def load_questions(path: Path) -> list[Question]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    questions = []
+    for item in data["questions"]:
+        questions.append(
+            Question(
+                id=str(item["id"]),
+                language=item["language"],
+                question=item["question"],
+                answerable=bool(item["answerable"]),
+                sources=[
+                    Source(s["document"], int(s["page"]), s["section"])
+                    for s in item.get("sources") or []
+                ],
+                key_facts=[f if isinstance(f, list) else [f] for f in item.get("key_facts") or []],
+                kind=str(item.get("kind", "")),
+            )
+        )
+    return questions
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"(?<=\d),(?=\d)", ".", fold(text))
+
+
+def document_language(file_name: str) -> str:
+    """Language of a sample report from its name (ilia-2025-nl.pdf → nl)."""
+    match = re.search(r"-(nl|es|en)\.[a-z]+$", file_name)
+    return match.group(1) if match else ""
+
+
+def evaluate_question(assistant: Assistant, q: Question) -> QuestionResult:
+    started = time.perf_counter()
+    cleaned, lang = assistant.clean_question(q.question)
+    vector, hits = assistant.retrieve(cleaned, 10)
+    answer = assistant.answer_from(cleaned, lang, vector, hits)
+    seconds = time.perf_counter() - started
+    expected = {(s.document, s.page) for s in q.sources}
+    rank = next(
+        (
+            i
+            for i, h in enumerate(hits, 1)
+            if (h.metadata.get("file_name"), h.metadata.get("page")) in expected
+        ),
+        None,
+    )
+    text = _normalise(answer.answer)
+    facts = sum(any(_normalise(alt) in text for alt in alts) for alts in q.key_facts)
+    source_language = document_language(q.sources[0].document) if len(q.sources) == 1 else ""
+    return QuestionResult(
+        id=q.id,
+        language=q.language,
+        answerable=q.answerable,
+        rank=rank,
+        found=answer.found,
+        answer_language=answer.language,
+        detected_language=detect_language(q.question),
+        facts_found=facts,
+        facts_total=len(q.key_facts),
+        seconds=seconds,
+        source_language=source_language,
+        kind=q.kind,
+    )
+
+
+def _percentile(values: Sequence[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def evaluate(assistant: Assistant, questions: Sequence[Question]) -> EvaluationReport:
+    # The first question also loads models; it is asked once before timing.
+    if questions:
+        evaluate_question(assistant, questions[0])
+    results = [evaluate_question(assistant, q) for q in questions]
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+
+    def hit(r: QuestionResult, k: int) -> bool:
+        return r.rank is not None and r.rank <= k
+
+    def mean(values: Sequence[float]) -> float:
+        return statistics.fmean(values) if values else 0.0
+
+    matrix: dict[str, dict[str, float | None]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for ql in SUPPORTED:
+        matrix[ql], counts[ql] = {}, {}
+        for sl in SUPPORTED:
+            cell = [r for r in answerable if r.language == ql and r.source_language == sl]
+            counts[ql][sl] = len(cell)
+            matrix[ql][sl] = mean([hit(r, 5) for r in cell]) if cell else None
+    latencies = [r.seconds * 1000 for r in results]
+    settings = {
+        k: v for k, v in vars(assistant.settings).items() if k not in {"data_dir", "corpus_dir"}
+    }
+    return EvaluationReport(
+        questions=len(results),
+        answerable=len(answerable),
+        unanswerable=len(unanswerable),
+        hit_at_1=mean([hit(r, 1) for r in answerable]),
+        hit_at_5=mean([hit(r, 5) for r in answerable]),
+        mrr_at_10=mean([1.0 / r.rank if r.rank else 0.0 for r in answerable]),
+        matrix=matrix,
+        matrix_counts=counts,
+        unanswerable_accuracy=mean([not r.found for r in unanswerable]),
+        answer_language_accuracy=mean([r.answer_language == r.language for r in results]),
+        question_language_accuracy=mean([r.detected_language == r.language for r in results]),
+        key_fact_recall=mean([r.facts_found / r.facts_total for r in answerable if r.facts_total]),
+        latency_p50_ms=_percentile(latencies, 50),
+        latency_p95_ms=_percentile(latencies, 95),
+        settings={k: str(v) for k, v in settings.items()},
+        results=results,
+    )
+
+
+def write_reports(report: EvaluationReport, out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, js = out_dir / "evaluation.md", out_dir / "evaluation.json"
+    md.write_text("# Evaluation\n\n" + report.to_markdown() + "\n", encoding="utf-8")
+    js.write_text(report.to_json() + "\n", encoding="utf-8")
+    return md, js
