@@ -26,12 +26,14 @@ from ingest.chunking import sentence_spans
 _LEADING = re.compile(r"^[\s¿¡\"“'(]*")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_](?:[\w-]*\w)?", re.U)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_YEAR = re.compile(r"(19|20)\d\d")
 # Names that say what the question is about rather than what it asks for.
 _TOPIC_TERMS = {"ai", "ilia", "latin america", "caribbean", "eclac", "cenia",
                 "pioneers", "adopters", "explorers"}
 ANSWER_TYPE_BONUS = 0.05
 GENERIC_SHARE = 0.8
 MIN_TERM_COVERAGE = 0.7
+TERM_BONUS = 0.05
 HUB_PENALTY = 0.4
 SELECTION_WINDOW = 0.06
 MAX_PER_PASSAGE = 2
@@ -132,6 +134,26 @@ def term_coverage(question: str, hits: Sequence[SearchHit]) -> float:
     return best
 
 
+def _distinctive_terms(question: str, hits: Sequence[SearchHit]) -> set[str]:
+    """The question's analysed terms, less those most passages share (the topic)."""
+    from assistant.language import detect_language
+    from assistant.lexical import analyse
+
+    terms = set(analyse(question, detect_language(question))) - _TOPIC_TOKENS
+    passages = [set(analyse(h.text, str(h.metadata.get("language", "en")))) for h in hits]
+    return {t for t in terms if sum(t in p for p in passages) < GENERIC_SHARE * len(passages)}
+
+
+def _share(terms: set[str], sentence: str, hit: SearchHit) -> float:
+    """Share of `terms` the sentence holds, read in its passage's language."""
+    from assistant.lexical import analyse
+
+    if not terms:
+        return 0.0
+    have = set(analyse(sentence, str(hit.metadata.get("language", "en"))))
+    return len(terms & have) / len(terms)
+
+
 def _number_key(token: str) -> str:
     return token.replace(",", ".")
 
@@ -227,20 +249,23 @@ class ExtractiveAnswerer:
         top_hit = max(h.relevance for h in hits)
         wanted = answer_types(question)
         folded_candidates = [fold(c.sentence) for c in candidates]
-        # Only the specific names earn a bonus: one most passages share ("2025"
-        # in reports about ILIA 2025) tells sentences apart no more than a stop
-        # word does.
-        telling = specific
+        # Only specific names earn a bonus: one most passages share tells
+        # sentences apart no more than a stop word does. Nor do years: "in
+        # 2025" places a question in time, and every introduction names the
+        # year of the report.
+        telling = [e for e in specific if not _YEAR.fullmatch(e[0])]
+        asked = _distinctive_terms(question, hits)
         scores = []
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
             named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))
+            shared = _share(asked, cand.sentence, cand.hit)
             typed = any(has_answer_type(folded, kind) for kind in wanted)
             # The passage's language baseline applies to its sentences too, and the
             # passage's rank carries the context the lone sentence lacks.
             language_offset = cand.hit.relevance - cand.hit.score
             scores.append(
                 float(sim) + language_offset + 1.0 * (cand.hit.relevance - top_hit)
-                + 0.08 * named + ANSWER_TYPE_BONUS * typed
+                + 0.08 * named + ANSWER_TYPE_BONUS * typed + TERM_BONUS * shared
             )
         order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
         best = scores[order[0]]
