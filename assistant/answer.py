@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+History = Sequence[tuple[str, str]]  # (question, answer) pairs of a chat, oldest first
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,17 @@ class CitedAnswer:
     language: str
     citations: list[Citation] = field(default_factory=list)
     found: bool = True
+    generator: str = "extractive"  # what wrote the answer text
+    notes: list[str] = field(default_factory=list)  # e.g. why the model was not used
+    invalid_markers: list[int] = field(default_factory=list)  # removed [n] that cited nothing
+    unsupported: list[str] = field(default_factory=list)  # sentences flagged as unsupported
+
+    def with_note(self, note: str) -> CitedAnswer:
+        """The same answer, headed by a note (e.g. why the language model was not used)."""
+        return CitedAnswer(
+            f"{note}\n\n{self.answer}", self.language, self.citations, self.found,
+            notes=[*self.notes, note],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from assistant.answer import CitedAnswer
+from assistant.answer import CitedAnswer, History
 from assistant.embeddings import IdentifiedEmbeddings, make_embedder
 from assistant.extractive import ExtractiveAnswerer
 from assistant.language import answer_language, detect_language
@@ -12,6 +14,12 @@ from assistant.messages import text
 from assistant.retrieval import HybridRetriever, RetrievalFilter
 from assistant.settings import Settings
 from assistant.store import ChunkStore, DocumentRecord, SearchHit
+
+if TYPE_CHECKING:
+    # LangChain's chat-model stack costs a second to import; only generation needs it.
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from assistant.generation.chain import GeneratedAnswerer
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -30,11 +38,14 @@ class Assistant:
         *,
         embedder: IdentifiedEmbeddings | None = None,
         store: ChunkStore | None = None,
+        chat_model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
         self.embedder = embedder or make_embedder(self.settings)
         self._store = store
         self._retriever: HybridRetriever | None = None
+        # A chat model given here is used whatever `settings.generator` says.
+        self._model: BaseChatModel | None = chat_model
 
     @property
     def store(self) -> ChunkStore:
@@ -80,27 +91,88 @@ class Assistant:
         question: str,
         language: str | None = None,
         filters: RetrievalFilter | None = None,
+        history: History | None = None,
     ) -> CitedAnswer:
+        """Answer a question; `history` holds earlier (question, answer) pairs of the chat."""
+        final: CitedAnswer | None = None
+        for event in self.stream(question, language, filters, history):
+            if isinstance(event, CitedAnswer):
+                final = event
+        assert final is not None
+        return final
+
+    def stream(
+        self,
+        question: str,
+        language: str | None = None,
+        filters: RetrievalFilter | None = None,
+        history: History | None = None,
+    ) -> Iterator[str | CitedAnswer]:
+        """Yields pieces of the answer text as a model writes them, then the `CitedAnswer`.
+
+        The extractive answerer yields only the final answer.
+        """
         cleaned, lang = self.clean_question(question, language)
         if not self.store.live_doc_ids():
-            return CitedAnswer(text(lang, "no_documents"), lang, [], found=False)
-        vector, hits = self.retrieve(cleaned, self.settings.top_k, filters, language)
-        return self.answer_from(cleaned, lang, vector, hits)
+            yield CitedAnswer(text(lang, "no_documents"), lang, [], found=False)
+            return
+        model, note = self._chat_model(lang)
+        standalone = cleaned
+        if history:
+            from assistant.generation.chain import standalone_question
+
+            standalone = standalone_question(cleaned, history, lang, model)
+        vector, hits = self.retrieve(standalone, self.settings.top_k, filters, language)
+        if model is None:
+            answer = self._extractive().answer(standalone, lang, vector, hits)
+            yield answer.with_note(note) if note else answer
+            return
+        yield from self._generated(model).stream(standalone, lang, vector, hits)
 
     def answer_from(
         self, question: str, language: str, vector: list[float], hits: list[SearchHit]
     ) -> CitedAnswer:
         """Answer from passages already retrieved (the evaluation reuses its retrieval)."""
-        answerer = ExtractiveAnswerer(
+        hits = hits[: self.settings.top_k]
+        model, note = self._chat_model(language)
+        if model is None:
+            answer = self._extractive().answer(question, language, vector, hits)
+            return answer.with_note(note) if note else answer
+        return self._generated(model).answer(question, language, vector, hits)
+
+    def _extractive(self) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(
             self.embedder,
             self.settings.min_relevance,
             self.settings.answer_sentences,
             self.settings.min_sentence_relevance,
         )
-        return answerer.answer(question, language, vector, hits[: self.settings.top_k])
+
+    def _generated(self, model: BaseChatModel) -> GeneratedAnswerer:
+        from assistant.generation.chain import GeneratedAnswerer
+
+        name = self.settings.generator if self.settings.generator != "extractive" else "custom"
+        return GeneratedAnswerer(model, name, self.embedder, self._extractive())
+
+    def _chat_model(self, language: str) -> tuple[BaseChatModel | None, str]:
+        """The configured chat model, or None with the reason it cannot be used."""
+        if self._model is not None:
+            return self._model, ""
+        if self.settings.generator == "extractive":
+            return None, ""
+        from assistant.generation import GeneratorUnavailableError, check_reachable, make_chat_model
+
+        if self._model is None:
+            try:
+                check_reachable(self.settings)
+                self._model = make_chat_model(self.settings)
+            except GeneratorUnavailableError as err:
+                return None, text(language, "generator_failed", reason=str(err))
+        return self._model, ""
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
 
     def delete_document(self, doc_id: str) -> bool:
         return self.store.delete_document(doc_id)
+

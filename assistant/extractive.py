@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.answer import Citation, CitedAnswer
 from assistant.messages import language_name, text
 from assistant.store import SearchHit
-from assistant.terms import TERMS, canonical, fold, variants
+from assistant.terms import TERMS, TOPIC_TERMS, canonical, fold, variants
 from ingest.chunking import sentence_spans
 
 # Question words that start with a capital only because they start a clause.
@@ -27,9 +27,6 @@ _LEADING = re.compile(r"^[\s¿¡\"“'(]*")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_](?:[\w-]*\w)?", re.U)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _YEAR = re.compile(r"(19|20)\d\d")
-# Names that say what the question is about rather than what it asks for.
-_TOPIC_TERMS = {"ai", "ilia", "latin america", "caribbean", "eclac", "cenia",
-                "pioneers", "adopters", "explorers"}
 ANSWER_TYPE_BONUS = 0.05
 GENERIC_SHARE = 0.8
 MIN_TERM_COVERAGE = 0.7
@@ -43,7 +40,7 @@ MAX_PER_PASSAGE = 2
 # and how a sentence shows it has one. A sentence of the right kind is a
 # likelier answer than one that only shares the topic.
 _COUNTRY_NAMES = sorted(
-    {fold(v) for key, vs in TERMS.items() for v in vs if key not in _TOPIC_TERMS}, key=len
+    {fold(v) for key, vs in TERMS.items() for v in vs if key not in TOPIC_TERMS}, key=len
 )
 _ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "place": (

@@ -59,6 +59,19 @@ class Settings:
     # `assistant eval` on the unanswerable questions (README: "not found").
     min_sentence_relevance: float = 0.85
     answer_sentences: int = 4
+    # Answer generation: "extractive" (no model, the default and the fallback),
+    # "llamacpp" (a local GGUF file), "ollama", or "openai" (any
+    # OpenAI-compatible endpoint: vLLM, llama.cpp server, LM Studio, hosted).
+    generator: str = "extractive"
+    llm_model: str = ""  # ollama / openai model name
+    llm_model_path: str = ""  # llamacpp: the .gguf file
+    llm_base_url: str = ""  # openai: http://host:port/v1; ollama: http://host:11434
+    llm_api_key: str = ""
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 512
+    llm_context: int = 4096  # tokens the model sees: prompt + answer
+    llm_timeout: float = 120.0
+    llm_threads: int = 0  # llamacpp CPU threads; 0 = all cores
     # Chunking (characters; ~4 characters per token for these languages).
     chunk_size: int = 900
     chunk_overlap_sentences: int = 1

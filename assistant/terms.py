@@ -48,6 +48,12 @@ TERMS: dict[str, tuple[str, ...]] = {
     "explorers": ("achterblijvers", "verkenners", "exploradores", "explorers"),
 }
 
+# Names that say what a question is about rather than what it asks for.
+TOPIC_TERMS = frozenset(
+    {"ai", "ilia", "latin america", "caribbean", "eclac", "cenia", "pioneers", "adopters",
+     "explorers"}
+)
+
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Panamá' matches 'Panama'."""
