@@ -41,6 +41,15 @@ def _retrieval_flags(parser: argparse.ArgumentParser) -> None:
                         help="1.0 ranks by relevance only; lower values diversify")
 
 
+def _generator_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--generator", choices=["extractive", "llamacpp", "ollama", "openai"],
+                        default=None, help="who writes the answer (default extractive)")
+    parser.add_argument("--llm-model", default=None, help="ollama / openai model name")
+    parser.add_argument("--llm-model-path", default=None, help="llamacpp: path of a .gguf file")
+    parser.add_argument("--llm-base-url", default=None,
+                        help="openai: http://host:port/v1; ollama: http://host:11434")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -69,7 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only sections whose heading contains S (e.g. '4.1', 'Gobernanza')")
     p.add_argument("--source-lang", choices=["nl", "es", "en"], default=None,
                    help="only documents in this language")
+    p.add_argument("--stream", action="store_true",
+                   help="print the answer as the language model writes it")
     _retrieval_flags(p)
+    _generator_flags(p)
+    _common(p)
+
+    p = sub.add_parser("summarize", help="summarise a document or one of its sections")
+    p.add_argument("document", help="document id (or prefix), file name, or a title word")
+    p.add_argument("--section", default=None,
+                   help="number ('4', '4.1') or name in any language ('aanbevelingen')")
+    p.add_argument("--lang", choices=["nl", "es", "en"], default=None,
+                   help="summary language (default: the document's)")
+    p.add_argument("--json", action="store_true")
+    _generator_flags(p)
     _common(p)
 
     p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
@@ -108,6 +130,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         "retrieval": getattr(args, "retrieval", None),
         "term_map": getattr(args, "term_map", None),
         "mmr_lambda": getattr(args, "mmr_lambda", None),
+        "generator": getattr(args, "generator", None),
+        "llm_model": getattr(args, "llm_model", None),
+        "llm_model_path": getattr(args, "llm_model_path", None),
+        "llm_base_url": getattr(args, "llm_base_url", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
     }
@@ -121,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "ingest": cmd_ingest, "ask": cmd_ask, "documents": cmd_documents,
             "delete": cmd_delete, "serve": cmd_serve, "eval": cmd_eval,
+            "summarize": cmd_summarize,
         }[args.command]
         return handler(args, settings)
     except KeyboardInterrupt:
@@ -165,18 +192,54 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.retrieval import RetrievalFilter
 
     filters = RetrievalFilter(args.source_lang, args.document, args.section)
-    answer = Assistant(settings).ask(args.question, language=args.lang, filters=filters)
-    if args.json:
+    assistant = Assistant(settings)
+    if args.stream and not args.json:
+        answer = None
+        for event in assistant.stream(args.question, language=args.lang, filters=filters):
+            if isinstance(event, str):
+                print(event, end="", flush=True)
+            else:
+                answer = event
+        assert answer is not None
+        if answer.generator == "extractive":
+            print(answer.answer)
+        else:
+            # The checked text (markers renumbered, unsupported sentences flagged).
+            print("\n\n" + answer.answer)
+        _print_citations(answer)
+        return EXIT_OK
+    answer = assistant.ask(args.question, language=args.lang, filters=filters)
+    return _print_answer(answer, args.json)
+
+
+def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import Assistant
+    from assistant.summarize import SummaryError
+
+    try:
+        answer = Assistant(settings).summarize(args.document, args.section, args.lang)
+    except SummaryError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return _print_answer(answer, args.json)
+
+
+def _print_answer(answer: Any, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
     print(answer.answer)
+    _print_citations(answer)
+    return EXIT_OK
+
+
+def _print_citations(answer: Any) -> None:
     if answer.citations:
         print()
     for c in answer.citations:
         section = f", {c.section}" if c.section else ""
         print(f"[{c.n}] {c.document} ({c.file}, p. {c.page}{section})")
         print(f"    {c.text[:300]}{'…' if len(c.text) > 300 else ''}")
-    return EXIT_OK
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from assistant.answer import CitedAnswer, History
 from assistant.embeddings import IdentifiedEmbeddings, make_embedder
 from assistant.extractive import ExtractiveAnswerer
-from assistant.language import answer_language, detect_language
+from assistant.language import SUPPORTED, answer_language, detect_language
 from assistant.messages import text
 from assistant.retrieval import HybridRetriever, RetrievalFilter
 from assistant.settings import Settings
@@ -169,6 +169,21 @@ class Assistant:
             except GeneratorUnavailableError as err:
                 return None, text(language, "generator_failed", reason=str(err))
         return self._model, ""
+
+    def summarize(
+        self, document: str, section: str | None = None, language: str | None = None
+    ) -> CitedAnswer:
+        """Summary of a document, or of one section (by number or name, in any of the
+        three languages), in `language` (default: the document's), with citations."""
+        from assistant.summarize import choose, extractive_summary, generated_summary
+
+        lang = answer_language("", language) if language else None
+        probe_lang = lang or "en"
+        choice = choose(self, document, section, probe_lang)
+        lang = lang or (choice.document.language if choice.document.language in SUPPORTED else "en")
+        if self._model is None and self.settings.generator == "extractive":
+            return extractive_summary(self, choice, lang)
+        return generated_summary(self, choice, lang)
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
