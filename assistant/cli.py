@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="exit with 1 when a quality bar is not met")
     _retrieval_flags(p)
+    _generator_flags(p)
     _common(p)
 
     p = sub.add_parser("documents", help="list the indexed documents")
@@ -195,17 +196,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant(settings)
     if args.stream and not args.json:
         answer = None
+        streamed = False
         for event in assistant.stream(args.question, language=args.lang, filters=filters):
             if isinstance(event, str):
                 print(event, end="", flush=True)
+                streamed = True
             else:
                 answer = event
         assert answer is not None
-        if answer.generator == "extractive":
-            print(answer.answer)
-        else:
-            # The checked text (markers renumbered, unsupported sentences flagged).
-            print("\n\n" + answer.answer)
+        # After the raw stream, the checked answer: markers renumbered, unsupported
+        # sentences flagged, or the quoted fallback with its note.
+        print(("\n\n" if streamed else "") + answer.answer)
         _print_citations(answer)
         return EXIT_OK
     answer = assistant.ask(args.question, language=args.lang, filters=filters)

