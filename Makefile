@@ -16,8 +16,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The local-llm extra compiles llama.cpp (about 9 minutes on 2 cores, once:
+# pip keeps the wheel). GGML_NATIVE=OFF makes a wheel that runs on any x86-64.
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "Building llama-cpp-python for the generation tests (about 9 minutes the first time)..."
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet -e '.[local-llm]'
 	touch $@
 
 install: $(VENV)/.installed

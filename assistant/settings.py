@@ -71,7 +71,9 @@ class Settings:
     llm_max_tokens: int = 512
     llm_context: int = 4096  # tokens the model sees: prompt + answer
     llm_timeout: float = 120.0
-    llm_threads: int = 0  # llamacpp CPU threads; 0 = all cores
+    # llamacpp CPU threads; 0 = llama.cpp's default (half the logical cores). On
+    # small shared machines fewer threads can be faster: measure with `assistant eval`.
+    llm_threads: int = 0
     # Chunking (characters; ~4 characters per token for these languages).
     chunk_size: int = 900
     chunk_overlap_sentences: int = 1

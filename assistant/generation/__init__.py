@@ -28,7 +28,10 @@ DEFAULT_OPENAI_MODEL = "local-model"
 # afford before falling back to the extractive answer.
 PROBE_TIMEOUT_S = 2.5
 
-_LOCAL_LLM_HINT = "install the optional extra: pip install -e '.[local-llm]'"
+_LOCAL_LLM_HINT = (
+    "install the optional extra: pip install -e '.[local-llm]' (it compiles llama.cpp: "
+    "needs cmake and a C++ compiler, and takes several minutes)"
+)
 
 
 class GeneratorUnavailableError(RuntimeError):

@@ -89,9 +89,9 @@ def default_threads() -> int:
     """llama.cpp's own default for generation: half the logical cores (about the physical ones).
 
     Prompt reading gets the same count. llama.cpp would use every logical core
-    there, and its threads wait for each other at every step: when one core is
-    busy elsewhere (another process, a shared VM) a 1k-token prompt took 2-3x
-    longer on 2 threads than on 1, and short prompts up to 20x.
+    there, and its threads wait for each other at every step, so one core that
+    is busy elsewhere stalls them all: on a 2-vCPU VM a 1k-token prompt took
+    2-3x longer on 2 threads than on 1, and a short one up to 20x.
     """
     return max((os.cpu_count() or 2) // 2, 1)
 

@@ -9,8 +9,11 @@ is only checked to be configured from the settings.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -93,6 +96,24 @@ def test_llamacpp_rejects_a_file_without_the_gguf_header(tmp_path: Path) -> None
     path = tmp_path / "part2.gguf"
     path.write_bytes(bytes(1024))
     with pytest.raises(GeneratorUnavailableError, match="GGUF header") as caught:
+        make_chat_model(_settings(generator="llamacpp", llm_model_path=str(path)))
+    assert str(path) in str(caught.value)
+
+
+def test_llamacpp_without_the_extra_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"GGUF" + bytes(64))
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes the import fail
+    with pytest.raises(GeneratorUnavailableError, match=re.escape("pip install -e '.[local-llm]'")):
+        make_chat_model(_settings(generator="llamacpp", llm_model_path=str(path)))
+
+
+def test_llamacpp_damaged_model_names_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.gguf"
+    path.write_bytes(b"GGUF" + bytes(4096))
+    with pytest.raises(GeneratorUnavailableError, match="cannot load") as caught:
         make_chat_model(_settings(generator="llamacpp", llm_model_path=str(path)))
     assert str(path) in str(caught.value)
 
@@ -323,6 +344,15 @@ class TestGeneratorContract:
         assert len([c for c in chunks if c.text]) >= 2
         assert "".join(c.text for c in chunks).strip()
 
+    def test_streams_to_async_callers(self, chat_model: BaseChatModel) -> None:
+        async def collect() -> list[str]:
+            stream = chat_model.astream([SYSTEM, HumanMessage("Name three colours.")])
+            return [chunk.text async for chunk in stream]
+
+        texts = asyncio.run(collect())
+        assert len([t for t in texts if t]) >= 2
+        assert "".join(texts).strip()
+
     def test_follows_a_spanish_instruction(self, chat_model: BaseChatModel) -> None:
         question = HumanMessage("Responde en español: ¿cuál es la capital de Chile?")
         assert "Santiago" in chat_model.invoke([SYSTEM, question]).text
@@ -373,3 +403,13 @@ def test_llamacpp_serves_concurrent_callers(qwen_path: Path) -> None:
         thread.join(120)
     assert not errors
     assert len(replies) == 3 and all(r.strip() for r in replies)
+
+
+@pytest.mark.slow
+def test_llamacpp_abandoned_stream_frees_the_model(qwen_path: Path) -> None:
+    model = make_chat_model(_settings(generator="llamacpp", llm_model_path=str(qwen_path)))
+    for _ in model.stream("Count from 1 to 100."):
+        break  # a client that disconnects mid-answer
+    # Otherwise the model's lock stays taken and the next question waits forever.
+    assert not model.load().lock.locked()
+    assert model.invoke("Say hello.").text.strip()
