@@ -95,6 +95,7 @@ class EvaluationReport:
     generated_share: float = 0.0
     citation_validity: float | None = None
     answers_with_unsupported: float | None = None
+    answers_with_invalid_markers: float | None = None  # markers removed by the check
     results: list[QuestionResult] = field(default_factory=list)
 
     def failed_bars(self) -> list[str]:
@@ -140,6 +141,8 @@ class EvaluationReport:
                 f"| Citation validity (model answers) | {self.citation_validity:.2f} |",
                 "| Model answers with a flagged sentence | "
                 f"{self.answers_with_unsupported or 0.0:.2f} |",
+                "| Model answers that had a marker to no passage (removed) | "
+                f"{self.answers_with_invalid_markers or 0.0:.2f} |",
             ]
         lines += [
             "",
@@ -292,6 +295,9 @@ def evaluate(assistant: Assistant, questions: Sequence[Question]) -> EvaluationR
         ),
         answers_with_unsupported=(
             mean([r.unsupported_sentences > 0 for r in generated]) if model_used else None
+        ),
+        answers_with_invalid_markers=(
+            mean([r.invalid_markers > 0 for r in generated]) if model_used else None
         ),
         questions=len(results),
         answerable=len(answerable),
