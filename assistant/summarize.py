@@ -161,8 +161,7 @@ def generated_summary(assistant: Assistant, choice: SectionChoice, language: str
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
 
-    from assistant.citations import check_answer
-    from assistant.generation.chain import format_passages
+    from assistant.generation.chain import checked_or_fallback, format_passages
 
     model, note = assistant._chat_model(language)  # noqa: SLF001 - same package
     fallback = extractive_summary(assistant, choice, language)
@@ -197,20 +196,9 @@ def generated_summary(assistant: Assistant, choice: SectionChoice, language: str
         )
     except Exception as err:  # noqa: BLE001 - fall back with a note, never a traceback
         return fallback.with_note(text(language, "generator_failed", reason=str(err)[:160]))
-    checked = check_answer(
-        summary, choice.chunks, assistant.embedder, text(language, "unsupported_flag"), language
-    )
-    if not checked.has_valid_citation:
-        return fallback.with_note(text(language, "no_valid_citation"))
     intro = text(language, "summary_intro", what=_what(choice, language))
-    return CitedAnswer(
-        f"{intro}\n{checked.text}",
-        language,
-        checked.citations,
-        found=True,
-        generator=settings.generator,
-        invalid_markers=checked.invalid_markers,
-        unsupported=checked.unsupported,
+    return checked_or_fallback(
+        summary, choice.chunks, assistant.embedder, language, fallback, settings.generator, intro
     )
 
 

@@ -186,20 +186,31 @@ class GeneratedAnswerer:
         refusal = text(language, "not_found")
         if not raw or fold(refusal[:40]) in fold(raw):
             return not_found(language)
-        checked = check_answer(
-            raw, hits, self.embedder, text(language, "unsupported_flag"), language
-        )
-        if not checked.has_valid_citation:
-            return quoted.with_note(text(language, "no_valid_citation"))
-        return CitedAnswer(
-            checked.text,
-            language,
-            checked.citations,
-            found=True,
-            generator=self.name,
-            invalid_markers=checked.invalid_markers,
-            unsupported=checked.unsupported,
-        )
+        return checked_or_fallback(raw, hits, self.embedder, language, quoted, self.name)
+
+
+def checked_or_fallback(
+    raw: str,
+    hits: Sequence[SearchHit],
+    embedder: Embeddings,
+    language: str,
+    fallback: CitedAnswer,
+    generator: str,
+    heading: str = "",
+) -> CitedAnswer:
+    """A model's text with its citations checked; `fallback` (noted) if none is valid."""
+    checked = check_answer(raw, hits, embedder, text(language, "unsupported_flag"), language)
+    if not checked.has_valid_citation:
+        return fallback.with_note(text(language, "no_valid_citation"))
+    return CitedAnswer(
+        f"{heading}\n{checked.text}" if heading else checked.text,
+        language,
+        checked.citations,
+        found=True,
+        generator=generator,
+        invalid_markers=checked.invalid_markers,
+        unsupported=checked.unsupported,
+    )
 
 
 def _short(err: Exception) -> str:
