@@ -264,7 +264,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         md, js = write_reports(result, args.out)
         print(f"wrote {md} and {js}", file=sys.stderr)
     print(result.to_json() if args.json else result.to_markdown())
-    if args.check and result.failed_bars():
+    if args.check and (result.failed_floors() if result.citation_validity is not None
+                       else result.failed_bars()):
         return EXIT_FAILED
     return EXIT_OK
 

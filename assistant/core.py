@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from assistant.generation.chain import GeneratedAnswerer
 
 MAX_QUESTION_CHARS = 2000
+PROBE_RETRY_SECONDS = 30.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -46,6 +48,7 @@ class Assistant:
         self._retriever: HybridRetriever | None = None
         # A chat model given here is used whatever `settings.generator` says.
         self._model: BaseChatModel | None = chat_model
+        self._model_failure: tuple[float, str] | None = None  # (when, why)
 
     @property
     def store(self) -> ChunkStore:
@@ -155,19 +158,27 @@ class Assistant:
         return GeneratedAnswerer(model, name, self.embedder, self._extractive())
 
     def _chat_model(self, language: str) -> tuple[BaseChatModel | None, str]:
-        """The configured chat model, or None with the reason it cannot be used."""
+        """The configured chat model, or None with the reason it cannot be used.
+
+        A failed probe is remembered for `PROBE_RETRY_SECONDS`, so a chat with
+        the model server down does not wait for the probe on every question.
+        """
         if self._model is not None:
             return self._model, ""
         if self.settings.generator == "extractive":
             return None, ""
         from assistant.generation import GeneratorUnavailableError, check_reachable, make_chat_model
 
-        if self._model is None:
-            try:
-                check_reachable(self.settings)
-                self._model = make_chat_model(self.settings)
-            except GeneratorUnavailableError as err:
-                return None, text(language, "generator_failed", reason=str(err))
+        now = time.monotonic()
+        if self._model_failure and now - self._model_failure[0] < PROBE_RETRY_SECONDS:
+            return None, text(language, "generator_failed", reason=self._model_failure[1])
+        try:
+            check_reachable(self.settings)
+            self._model = make_chat_model(self.settings)
+        except GeneratorUnavailableError as err:
+            self._model_failure = (now, str(err))
+            return None, text(language, "generator_failed", reason=str(err))
+        self._model_failure = None
         return self._model, ""
 
     def summarize(

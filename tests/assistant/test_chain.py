@@ -199,3 +199,30 @@ def test_model_saying_not_found_gives_not_found(corpus_assistant: Assistant) -> 
     model = fake(text("nl", "not_found"))
     answer = Assistant(corpus_assistant.settings, chat_model=model).ask(QUESTION)
     assert not answer.found and answer.citations == []
+
+
+@pytest.mark.slow
+def test_unreachable_server_is_probed_once_per_interval(
+    corpus_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.generation as generation
+
+    calls: list[str] = []
+    real_probe = generation.check_reachable
+
+    def counting_probe(settings):  # noqa: ANN001, ANN202
+        calls.append(settings.llm_base_url)
+        return real_probe(settings)
+
+    monkeypatch.setattr(generation, "check_reachable", counting_probe)
+    settings = corpus_assistant.settings.replace(
+        generator="openai", llm_base_url="http://127.0.0.1:9/v1"
+    )
+    assistant = Assistant(settings)
+    first = assistant.ask(QUESTION)
+    second = assistant.ask(QUESTION)
+    assert len(calls) == 1
+    for answer in (first, second):
+        assert answer.found and answer.generator == "extractive"
+        assert answer.answer.startswith(text("nl", "generator_failed", reason="x")[:25])
+        assert "127.0.0.1:9" in answer.answer
