@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,3 +49,14 @@ class CitedAnswer:
             "language": self.language,
             "citations": [c.to_dict() for c in self.citations],
         }
+
+
+def final_answer(events: Iterable[str | CitedAnswer]) -> CitedAnswer:
+    """Run a stream of text pieces to its end and return the answer it closes with."""
+    final: CitedAnswer | None = None
+    for event in events:
+        if isinstance(event, CitedAnswer):
+            final = event
+    if final is None:
+        raise RuntimeError("the answer stream ended without an answer")
+    return final

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from assistant.answer import CitedAnswer, History
+from assistant.answer import CitedAnswer, History, final_answer
 from assistant.embeddings import IdentifiedEmbeddings, make_embedder
 from assistant.extractive import ExtractiveAnswerer
 from assistant.language import SUPPORTED, answer_language, detect_language
@@ -97,12 +97,7 @@ class Assistant:
         history: History | None = None,
     ) -> CitedAnswer:
         """Answer a question; `history` holds earlier (question, answer) pairs of the chat."""
-        final: CitedAnswer | None = None
-        for event in self.stream(question, language, filters, history):
-            if isinstance(event, CitedAnswer):
-                final = event
-        assert final is not None
-        return final
+        return final_answer(self.stream(question, language, filters, history))
 
     def stream(
         self,

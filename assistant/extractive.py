@@ -112,33 +112,34 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
 _TOPIC_TOKENS = {"~ai", "~ilia", "~latin_america", "~caribbean"}
 
 
-def term_coverage(question: str, hits: Sequence[SearchHit]) -> float:
-    """The largest share of the question's terms that one passage holds.
+def analysed_terms(question: str, hits: Sequence[SearchHit]) -> tuple[set[str], list[set[str]]]:
+    """The question's lexical terms (less the topic words) and each passage's terms.
 
-    Terms are analysed as for lexical search, so names and domain words count
-    across languages; the topic words every passage shares do not count.
+    Analysed once per answer: both the "not found" gate and the sentence
+    scoring use them.
     """
     from assistant.language import detect_language
     from assistant.lexical import analyse
 
     wanted = set(analyse(question, detect_language(question))) - _TOPIC_TOKENS
+    passages = [set(analyse(h.text, str(h.metadata.get("language", "en")))) for h in hits]
+    return wanted, passages
+
+
+def term_coverage(wanted: set[str], passages: Sequence[set[str]]) -> float:
+    """The largest share of the question's terms that one passage holds.
+
+    Terms are analysed as for lexical search, so names and domain words count
+    across languages; the topic words every passage shares do not count.
+    """
     if not wanted:
         return 1.0
-    best = 0.0
-    for hit in hits:
-        have = set(analyse(hit.text, str(hit.metadata.get("language", "en"))))
-        best = max(best, len(wanted & have) / len(wanted))
-    return best
+    return max((len(wanted & have) / len(wanted) for have in passages), default=0.0)
 
 
-def _distinctive_terms(question: str, hits: Sequence[SearchHit]) -> set[str]:
-    """The question's analysed terms, less those most passages share (the topic)."""
-    from assistant.language import detect_language
-    from assistant.lexical import analyse
-
-    terms = set(analyse(question, detect_language(question))) - _TOPIC_TOKENS
-    passages = [set(analyse(h.text, str(h.metadata.get("language", "en")))) for h in hits]
-    return {t for t in terms if sum(t in p for p in passages) < GENERIC_SHARE * len(passages)}
+def _distinctive_terms(wanted: set[str], passages: Sequence[set[str]]) -> set[str]:
+    """The question's terms, less those most passages share (the topic)."""
+    return {t for t in wanted if sum(t in p for p in passages) < GENERIC_SHARE * len(passages)}
 
 
 def _share(terms: set[str], sentence: str, hit: SearchHit) -> float:
@@ -232,9 +233,10 @@ class ExtractiveAnswerer:
         # A passage can be on topic while none of its sentences answers: then
         # no sentence comes close to the question, and the passages do not
         # carry most of the question's words either.
+        wanted_terms, passage_terms = analysed_terms(question, hits)
         if (
             float(similarity.max()) < self.min_sentence_relevance
-            and term_coverage(question, hits) < MIN_TERM_COVERAGE
+            and term_coverage(wanted_terms, passage_terms) < MIN_TERM_COVERAGE
         ):
             return not_found(language)
         # Generic sentences (an introduction naming the index and the year) sit
@@ -251,7 +253,7 @@ class ExtractiveAnswerer:
         # 2025" places a question in time, and every introduction names the
         # year of the report.
         telling = [e for e in specific if not _YEAR.fullmatch(e[0])]
-        asked = _distinctive_terms(question, hits)
+        asked = _distinctive_terms(wanted_terms, passage_terms)
         scores = []
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
             named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))

@@ -21,9 +21,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
-from assistant.answer import CitedAnswer
+from assistant.answer import CitedAnswer, History, final_answer
 from assistant.citations import check_answer
-from assistant.core import History
 from assistant.extractive import ExtractiveAnswerer, not_found
 from assistant.guard import defuse
 from assistant.messages import language_name, messages, text
@@ -152,12 +151,7 @@ class GeneratedAnswerer:
     def answer(
         self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
     ) -> CitedAnswer:
-        final: CitedAnswer | None = None
-        for event in self.stream(question, language, vector, hits):
-            if isinstance(event, CitedAnswer):
-                final = event
-        assert final is not None
-        return final
+        return final_answer(self.stream(question, language, vector, hits))
 
     def stream(
         self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
