@@ -1,59 +1,85 @@
-"""The web UI: a chat over the indexed documents, with the citations of every answer.
+"""The web UI: chat with visible sources, documents, summaries, in three languages.
 
-It calls the same Python API as the CLI (`Assistant.ask`, `Assistant.documents`) and
-nothing else. Everything shown that comes from a document (answer sentences, titles,
-sections, passages) is untrusted, so it is escaped before it reaches the Markdown
-renderer: a passage containing `<script>` or `[x](javascript:...)` shows as plain text.
+It calls the same Python API as the CLI (`Assistant`, `Indexer`) and holds no logic of
+its own beyond wiring: what is shown is built by `assistant.web` (escaped rendering,
+page images, the session's choices), every label comes from `prompts/ui/<lang>.yaml`.
+
+Public API endpoints (for `gradio_client` and scripts): `/ask`, `/documents`,
+`/upload`, `/delete`, `/reindex`, `/summarize`, `/outline`.
 
 Run with `assistant serve` or `python app.py`.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from assistant.core import Assistant, InvalidQuestionError
-from assistant.language import DEFAULT_LANGUAGE, answer_language
+from assistant.core import Assistant
+from assistant.language import SUPPORTED
+from assistant.messages import ui_text
 from assistant.settings import Settings
-from assistant.store import DocumentRecord
+from assistant.web import actions
+from assistant.web.render import (
+    message_html,
+    plain_answer,
+    render_answer,
+    render_outcomes,
+    render_partial,
+    render_sources,
+)
+from assistant.web.session import AUTO, GENERATORS, Session, example_questions, ui_language
 
 log = logging.getLogger(__name__)
 
-AUTO = "auto"
-LANGUAGE_CHOICES: list[tuple[str, str]] = [
-    ("Auto (question's language)", AUTO),
-    ("Nederlands", "nl"),
-    ("Español", "es"),
-    ("English", "en"),
-]
-PASSAGE_DISPLAY_CHARS = 600
-INTERNAL_ERROR_MESSAGE = (
-    "Sorry, something went wrong while answering this question. "
-    "The details are in the server log."
-)
-NO_SOURCES = "*The sources of the last answer appear here.*"
-
-# Document text is escaped with CommonMark backslash escapes, but only where a character
-# means something to the renderer (marked, GitHub flavour), so that the text (and the
-# aria-label gradio copies it into) stays readable. After html.escape has turned < > & into
-# entities, what is left is: inline syntax (links and images need [ ], emphasis * _ ~,
-# code `, tables |, and the backslash itself); GFM autolinks (scheme://, www., e-mail @);
-# and block syntax at the start of a line (headings, lists, quotes, setext underlines).
-_INLINE_SYNTAX = re.compile(r"([\\`*_~\[\]|@])")
-_AUTOLINK_SYNTAX = re.compile(r"(?<=\w)(:)(?=//)|(?i:(?<=\bwww)(\.))")
-_BLOCK_MARKER = re.compile(r"^([ \t]*)([#+=-]|\d+[.)])", re.MULTILINE)
-_WHITESPACE = re.compile(r"\s+")
-_BULLET = "- "
+LANGUAGE_CHOICES_FIXED = [("Nederlands", "nl"), ("Español", "es"), ("English", "en")]
+EXAMPLE_BUTTONS = 4
 
 CSS = """
-#sources blockquote { font-size: 0.92em; margin: 0.3em 0 1em 0; }
+#sources .source-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 0.6em 0.8em; margin-bottom: 0.8em; }
+#sources .source-card.flash { outline: 3px solid #f59e0b; }
+#sources h4 { margin: 0 0 0.3em 0; }
+#sources dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 0.6em;
+  font-size: 0.88em; margin: 0 0 0.4em 0; }
+#sources dt { font-weight: 600; }
+#sources dd { margin: 0; }
+#sources blockquote { font-size: 0.92em; margin: 0.3em 0 0.6em 0; white-space: normal; }
+#sources mark.support { background: #fde68a; color: inherit; padding: 0 0.1em; }
+#sources img.page-image { width: 100%; border: 1px solid var(--border-color-primary); }
+#outcomes .outcome-failed, #outcomes .outcome-skipped { color: #b91c1c; }
+#outcomes .outcome-indexed { color: #15803d; }
+.notice-error { color: #b91c1c; }
 #chat .message { font-size: 0.97em; }
+"""
+
+# Citation links in the chat point at #source-n; scroll the sources panel instead of
+# navigating (gradio opens Markdown links in a new tab).
+JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#source-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const card = document.getElementById(link.getAttribute('href').slice(1));
+    if (!card) return;
+    card.scrollIntoView({behavior: 'smooth', block: 'start'});
+    card.classList.add('flash');
+    setTimeout(() => card.classList.remove('flash'), 1500);
+  }, true);
+}
+"""
+
+COPY_JS = """
+async (text, lang) => {
+  if (text) { try { await navigator.clipboard.writeText(text); } catch (e) { console.warn(e); } }
+  return [text, lang];
+}
 """
 
 
@@ -65,238 +91,477 @@ def _theme() -> gr.themes.Base:
     return gr.themes.Default(font=(font, "ui-sans-serif", "system-ui", "sans-serif"))
 
 
-def escape_text(value: object) -> str:
-    """Untrusted text -> Markdown that renders as exactly that text."""
-    escaped = html.escape(str(value), quote=False)
-    escaped = _INLINE_SYNTAX.sub(r"\\\1", escaped)
-    escaped = _AUTOLINK_SYNTAX.sub(lambda m: "\\" + m.group(0), escaped)
-    return _BLOCK_MARKER.sub(_escape_block_marker, escaped)
-
-
-def _escape_block_marker(match: re.Match[str]) -> str:
-    indent, marker = match.groups()
-    # In "12. text" it is the dot after the digits that makes a list item.
-    return f"{indent}{marker[:-1]}\\{marker[-1]}"
-
-
-def _one_line(value: object) -> str:
-    return _WHITESPACE.sub(" ", str(value)).strip()
-
-
-def truncate(value: str, limit: int = PASSAGE_DISPLAY_CHARS) -> str:
-    """Shorten at a word boundary, so long passages do not flood the page."""
-    text = _one_line(value)
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    if space > limit * 0.8:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:") + " …"
-
-
-def citation_heading(citation: dict[str, Any]) -> str:
-    """`[n] title — file, p. X, section`, escaped."""
-    where = f"{citation.get('file', '')}, p. {citation.get('page', '?')}"
-    section = _one_line(citation.get("section") or "")
-    if section:
-        where += f", {section}"
-    return (
-        f"\\[{int(citation.get('n', 0))}\\] {escape_text(_one_line(citation.get('document', '')))}"
-        f" — {escape_text(where)}"
-    )
-
-
-def render_answer(answer: dict[str, Any]) -> str:
-    """The chat message: the answer, then one line per citation."""
-    lines = []
-    for line in str(answer.get("answer", "")).splitlines():
-        # The answerer lists its sentences as "- ..." lines; keep them a Markdown list
-        # and escape only the document text after the bullet.
-        if line.startswith(_BULLET):
-            lines.append(_BULLET + escape_text(line[len(_BULLET) :]))
-        else:
-            lines.append(escape_text(line))
-    message = "\n".join(lines)
-    citations = answer.get("citations") or []
-    if citations:
-        message += "\n\n**Sources**\n" + "\n".join(citation_heading(c) for c in citations)
-    return message
-
-
-def render_sources(answer: dict[str, Any]) -> str:
-    """The Sources panel: every citation of the last answer with its passage."""
-    citations = answer.get("citations") or []
-    if not citations:
-        return NO_SOURCES
-    blocks = [
-        f"**{citation_heading(c)}**\n\n> {escape_text(truncate(str(c.get('text', ''))))}"
-        for c in citations
-    ]
-    return "\n\n".join(blocks)
-
-
-def render_documents(records: Sequence[DocumentRecord]) -> str:
-    if not records:
-        return "No documents are indexed yet. Add some with `assistant ingest PATH`."
-    rows = [
-        "| Title | File | Language | Pages | Chunks |",
-        "|---|---|---|---:|---:|",
-    ]
-    for d in sorted(records, key=lambda r: (r.title.lower(), r.file_name)):
-        rows.append(
-            f"| {escape_text(_one_line(d.title))} | {escape_text(d.file_name)} | "
-            f"{escape_text(d.language)} | {int(d.pages)} | {int(d.chunks)} |"
-        )
-    return "\n".join(rows)
-
-
-def _language_arg(language: str | None) -> str | None:
-    return None if not language or language == AUTO else language
-
-
-def _error_answer(message: str, language: str, kind: str) -> dict[str, Any]:
-    return {
-        "answer": message,
-        "language": language,
-        "citations": [],
-        "found": False,
-        "error": kind,
-    }
-
-
-def answer_question(assistant: Assistant, question: str, language: str | None) -> dict[str, Any]:
-    """`Assistant.ask` as a JSON-ready dict that never raises.
-
-    Besides `CitedAnswer.to_dict()` the dict carries `found` and `error` (None, or
-    "invalid_question" / "internal"), so API clients can tell a refusal from an answer.
-    """
-    explicit = _language_arg(language)
-    try:
-        answer = assistant.ask(question or "", language=explicit)
-    except InvalidQuestionError as err:
-        # The message is already in the question's language and meant for users.
-        try:
-            lang = answer_language(question or "", explicit)
-        except ValueError:
-            lang = DEFAULT_LANGUAGE
-        return _error_answer(str(err), lang, "invalid_question")
-    except Exception:  # noqa: BLE001 - the page shows a short message, the log the traceback
-        log.exception("answering %r failed", question)
-        return _error_answer(INTERNAL_ERROR_MESSAGE, explicit or DEFAULT_LANGUAGE, "internal")
-    return {**answer.to_dict(), "found": answer.found, "error": None}
-
-
-def list_documents(assistant: Assistant) -> str:
-    try:
-        return render_documents(assistant.documents())
-    except Exception:  # noqa: BLE001 - e.g. an index built with another embedder
-        log.exception("listing documents failed")
-        return "The document list could not be read. The details are in the server log."
-
-
-def show_answer(
-    question: str, answer: dict[str, Any], history: list[dict[str, Any]] | None
-) -> tuple[list[dict[str, Any]], str, str]:
-    """Append the exchange to the chat; returns (chat, sources panel, new textbox value)."""
-    messages = list(history or [])
-    shown_question = _one_line(question or "")
-    if shown_question:
-        messages.append({"role": "user", "content": escape_text(shown_question)})
-    messages.append({"role": "assistant", "content": render_answer(answer)})
-    # After an internal error the question stays in the box so it can be sent again.
-    keep = question if answer.get("error") == "internal" else ""
-    return messages, render_sources(answer), keep
+def _language_choices(lang: str) -> list[tuple[str, str]]:
+    return [(ui_text(lang, "language_auto"), AUTO), *LANGUAGE_CHOICES_FIXED]
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
-    """The UI around one `Assistant`. The answer step is the public API endpoint `ask`."""
+    """The UI around one `Assistant` (and the index it reads)."""
+    session = Session(assistant)
+    settings = assistant.settings
+    first = "en"
+    examples = example_questions(settings.corpus_dir / "questions.yaml", EXAMPLE_BUTTONS)
 
-    def ask(question: str, language: str) -> dict[str, Any]:
-        """Answer a question from the indexed documents, with numbered citations.
+    with gr.Blocks(title=ui_text(first, "title"), analytics_enabled=False) as demo:
+        ui_lang = gr.State(first)
+        browser_lang = gr.State(first)
+        history = gr.State([])
+        last_answer = gr.State({})
+        generator = gr.State(session.default_generator())
 
-        Args:
-            question: the question, in Dutch, Spanish or English.
-            language: answer language: "auto" (the question's), "nl", "es" or "en".
-        """
-        return answer_question(assistant, question, language)
-
-    def documents() -> str:
-        return list_documents(assistant)
-
-    with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
-        gr.Markdown(
-            "## Document assistant\n"
-            "Ask about the indexed reports in Dutch, Spanish or English. "
-            "Every answer cites document, page and section."
-        )
-        chat = gr.Chatbot(
-            elem_id="chat",
-            label="Chat",
-            height=460,
-            # Answers quote documents: no LaTeX, no raw HTML, only escaped Markdown.
-            latex_delimiters=[],
-            sanitize_html=True,
-            allow_tags=False,
-            feedback_options=None,
-            buttons=["copy"],
-            placeholder="Ask a question about the documents.",
-        )
-        with gr.Row(equal_height=True):
-            question = gr.Textbox(
-                elem_id="question",
-                show_label=False,
-                placeholder="Your question, e.g. Welke landen leiden de ILIA 2025?",
-                lines=1,
-                max_lines=4,
-                scale=6,
-                autofocus=True,
-            )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5):
+                header = gr.Markdown(elem_id="header")
+                status = gr.Markdown(elem_id="status")
             language = gr.Dropdown(
-                LANGUAGE_CHOICES,
-                value=AUTO,
-                elem_id="language",
-                label="Answer language",
-                scale=2,
-                min_width=160,
+                _language_choices(first), value=AUTO, elem_id="language",
+                label=ui_text(first, "language_label"), scale=1, min_width=170,
             )
-            send = gr.Button("Send", elem_id="send", variant="primary", scale=1, min_width=90)
-        gr.Markdown("### Sources")
-        sources = gr.Markdown(NO_SOURCES, elem_id="sources", latex_delimiters=[])
-        with gr.Accordion("Documents", open=False, elem_id="documents"):
-            documents_list = gr.Markdown(elem_id="documents-list", latex_delimiters=[])
-        # The raw answer dict: what the API endpoint returns, and what the chat renders.
-        answer_json = gr.JSON(visible=False)
 
-        gr.on(
-            triggers=[send.click, question.submit],
-            fn=ask,
-            inputs=[question, language],
-            outputs=answer_json,
-            api_name="ask",
-            show_progress_on=chat,
-        ).then(
-            show_answer,
-            inputs=[question, answer_json, chat],
-            outputs=[chat, sources, question],
+        with gr.Tabs(elem_id="tabs"):
+            with (
+                gr.Tab(ui_text(first, "tab_chat"), id="chat-tab", elem_id="chat-tab") as chat_tab,
+                gr.Row(),
+            ):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        elem_id="chat",
+                        label=ui_text(first, "chat_label"),
+                        height=520,
+                        # Answers quote documents: no LaTeX, no raw HTML, only
+                        # escaped Markdown.
+                        latex_delimiters=[],
+                        sanitize_html=True,
+                        allow_tags=False,
+                        feedback_options=None,
+                        buttons=["copy"],
+                        placeholder=ui_text(first, "chat_placeholder"),
+                    )
+                    with gr.Row(equal_height=True):
+                        question = gr.Textbox(
+                            elem_id="question", show_label=False,
+                            placeholder=ui_text(first, "question_placeholder"),
+                            lines=1, max_lines=4, scale=6, autofocus=True,
+                        )
+                        send = gr.Button(ui_text(first, "send"), elem_id="send",
+                                         variant="primary", scale=1, min_width=90)
+                    with gr.Row():
+                        new_chat = gr.Button(ui_text(first, "new_conversation"),
+                                             elem_id="new-conversation", size="sm")
+                        copy = gr.Button(ui_text(first, "copy_answer"), elem_id="copy-answer",
+                                         size="sm")
+                    examples_label = gr.Markdown(f"**{ui_text(first, 'examples')}**")
+                    with gr.Row(elem_id="examples"):
+                        example_buttons = [
+                            gr.Button(examples.get(first, [""] * EXAMPLE_BUTTONS)[i],
+                                      size="sm", elem_classes=["example"])
+                            for i in range(EXAMPLE_BUTTONS)
+                        ]
+                    # Plain text of the last answer with its sources, for the clipboard.
+                    copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
+                with gr.Column(scale=2):
+                    with gr.Accordion(ui_text(first, "summary_heading"), open=False,
+                                      elem_id="summary") as summary_box:
+                        summary_doc = gr.Dropdown([], label=ui_text(first, "summary_document"),
+                                                  elem_id="summary-document")
+                        summary_section = gr.Dropdown(
+                            [], label=ui_text(first, "summary_section"),
+                            elem_id="summary-section",
+                        )
+                        summary_lang = gr.Dropdown(
+                            _language_choices(first), value=AUTO,
+                            label=ui_text(first, "summary_language"),
+                            elem_id="summary-language",
+                        )
+                        summarize = gr.Button(ui_text(first, "summary_button"),
+                                              elem_id="summarize", variant="secondary")
+                    sources_heading = gr.Markdown(f"### {ui_text(first, 'sources_heading')}")
+                    sources = gr.HTML(render_sources(None, first), elem_id="sources")
+
+            with gr.Tab(ui_text(first, "tab_documents"), id="documents-tab",
+                        elem_id="documents-tab") as documents_tab:
+                upload_help = gr.Markdown()
+                files = gr.File(file_count="multiple", label=ui_text(first, "upload_label"),
+                                elem_id="upload")
+                index = gr.Button(ui_text(first, "index_button"), elem_id="index",
+                                  variant="primary")
+                outcomes = gr.HTML(elem_id="outcomes")
+                outcomes_json = gr.JSON(visible=False)
+                documents_heading = gr.Markdown(f"### {ui_text(first, 'documents_heading')}")
+                table = gr.Dataframe(
+                    headers=actions.table_headers(first), elem_id="documents-table",
+                    interactive=False, wrap=True,
+                )
+                with gr.Row(equal_height=True):
+                    doc_pick = gr.Dropdown([], label=ui_text(first, "document_pick"),
+                                           elem_id="document-pick", scale=4)
+                    delete = gr.Button(ui_text(first, "delete_button"), elem_id="delete",
+                                       variant="stop", scale=1)
+                    reindex = gr.Button(ui_text(first, "reindex_button"), elem_id="reindex",
+                                        scale=1)
+                document_message = gr.HTML(elem_id="document-message")
+
+            with gr.Tab(ui_text(first, "tab_settings"), id="settings-tab",
+                        elem_id="settings-tab") as settings_tab:
+                settings_heading = gr.Markdown()
+                generator_choice = gr.Dropdown(
+                    list(GENERATORS), value=settings.generator if settings.generator in
+                    GENERATORS else "extractive", label=ui_text(first, "generator_label"),
+                    elem_id="generator",
+                )
+                llm_model = gr.Textbox(settings.llm_model, label=ui_text(first, "llm_model_label"),
+                                       elem_id="llm-model")
+                llm_model_path = gr.Textbox(settings.llm_model_path,
+                                            label=ui_text(first, "llm_model_path_label"),
+                                            elem_id="llm-model-path")
+                llm_base_url = gr.Textbox(settings.llm_base_url,
+                                          label=ui_text(first, "llm_base_url_label"),
+                                          elem_id="llm-base-url")
+                llm_api_key = gr.Textbox(label=ui_text(first, "llm_api_key_label"),
+                                         type="password", elem_id="llm-api-key")
+                apply = gr.Button(ui_text(first, "apply_button"), elem_id="apply")
+                generator_message = gr.HTML(elem_id="generator-message")
+                embedder_info = gr.Markdown()
+
+        # -- language: every label follows the UI language ---------------------------
+
+        relabelled = [
+            header, status, language, chat_tab, chat, question, send, new_chat, copy,
+            examples_label, *example_buttons, summary_box, summary_doc, summary_section,
+            summary_lang, summarize, sources_heading, sources, documents_tab, upload_help,
+            files, index, documents_heading, table, doc_pick, delete, reindex, settings_tab,
+            settings_heading, generator_choice, llm_model, llm_model_path, llm_base_url,
+            llm_api_key, apply, embedder_info,
+        ]
+
+        def relabel(lang: str, gen: dict[str, str], answer: dict[str, Any]) -> list[Any]:
+            t = lambda key, **kw: ui_text(lang, key, **kw)  # noqa: E731
+            shown = examples.get(lang, [])
+            return [
+                f"## {t('title')}\n{t('intro')}",
+                session.status_line(lang, gen),
+                gr.update(label=t("language_label"), choices=_language_choices(lang)),
+                gr.update(label=t("tab_chat")),
+                gr.update(label=t("chat_label"), placeholder=t("chat_placeholder")),
+                gr.update(placeholder=t("question_placeholder")),
+                gr.update(value=t("send")),
+                gr.update(value=t("new_conversation")),
+                gr.update(value=t("copy_answer")),
+                f"**{t('examples')}**",
+                *[
+                    gr.update(value=shown[i], visible=True) if i < len(shown)
+                    else gr.update(visible=False)
+                    for i in range(EXAMPLE_BUTTONS)
+                ],
+                gr.update(label=t("summary_heading")),
+                gr.update(label=t("summary_document")),
+                gr.update(label=t("summary_section")),
+                gr.update(label=t("summary_language"), choices=_language_choices(lang)),
+                gr.update(value=t("summary_button")),
+                f"### {t('sources_heading')}",
+                session.sources_html(answer, lang),
+                gr.update(label=t("tab_documents")),
+                t("upload_help", max_mb=f"{settings.max_file_mb:g}"),
+                gr.update(label=t("upload_label")),
+                gr.update(value=t("index_button")),
+                f"### {t('documents_heading')}",
+                actions.documents_table(session.assistant, lang),
+                gr.update(label=t("document_pick")),
+                gr.update(value=t("delete_button")),
+                gr.update(value=t("reindex_button")),
+                gr.update(label=t("tab_settings")),
+                f"### {t('settings_heading')}\n{t('settings_help')}",
+                gr.update(label=t("generator_label")),
+                gr.update(label=t("llm_model_label")),
+                gr.update(label=t("llm_model_path_label")),
+                gr.update(label=t("llm_base_url_label")),
+                gr.update(label=t("llm_api_key_label")),
+                gr.update(value=t("apply_button")),
+                t("embedder_info", embedder=session.assistant.embedder.identity),
+            ]
+
+        def on_load(
+            choice: str, gen: dict[str, str], answer: dict[str, Any], request: gr.Request
+        ) -> list[Any]:
+            accepted = request.headers.get("accept-language", "") if request else ""
+            browser = ui_language(AUTO, accepted)
+            lang = ui_language(choice, accepted)
+            return [browser, lang, *relabel(lang, gen, answer), *_document_choices(lang)]
+
+        def on_language(
+            choice: str, browser: str, gen: dict[str, str], answer: dict[str, Any]
+        ) -> list[Any]:
+            lang = choice if choice in SUPPORTED else browser
+            return [lang, *relabel(lang, gen, answer)]
+
+        def _document_choices(lang: str) -> list[Any]:
+            choices = actions.document_choices(session.assistant)
+            return [gr.update(choices=choices, value=None), gr.update(choices=choices, value=None),
+                    gr.update(choices=[(ui_text(lang, "summary_whole"), "")], value="")]
+
+        demo.load(
+            on_load, inputs=[language, generator, last_answer],
+            outputs=[browser_lang, ui_lang, *relabelled, doc_pick, summary_doc, summary_section],
             api_visibility="private",
+        )
+        language.change(
+            on_language, inputs=[language, browser_lang, generator, last_answer],
+            outputs=[ui_lang, *relabelled], api_visibility="private", show_progress="hidden",
+        )
+
+        # -- chat -------------------------------------------------------------------
+
+        def respond(
+            text: str, choice: str, lang: str, chat_messages: list[dict[str, Any]] | None,
+            past: list[list[str]], gen: dict[str, str],
+        ) -> Iterator[tuple[Any, ...]]:
+            messages = list(chat_messages or [])
+            shown_question = render_partial(" ".join((text or "").split()))
+            if shown_question:
+                messages.append({"role": "user", "content": shown_question})
+            messages.append({"role": "assistant", "content": ui_text(lang, "thinking")})
+            yield messages, gr.update(), "", past, gr.update(), gr.update()
+            answer: dict[str, Any] = {}
+            for event in session.stream(text, choice, past, gen):
+                if isinstance(event, str):
+                    messages[-1] = {"role": "assistant", "content": render_partial(event)}
+                    yield messages, gr.update(), "", past, gr.update(), gr.update()
+                else:
+                    answer = event
+            messages[-1] = {"role": "assistant", "content": render_answer(answer, lang)}
+            if answer.get("error") is None:
+                past = [*past, [" ".join(text.split()), answer.get("answer", "")]]
+            # After an error the question stays in the box, to be sent again.
+            keep = text if answer.get("error") == "internal" else ""
+            yield (messages, session.sources_html(answer, lang), keep, past, answer,
+                   plain_answer(answer, lang))
+
+        chat_outputs = [chat, sources, question, history, last_answer, copy_text]
+        gr.on(
+            triggers=[send.click, question.submit], fn=respond,
+            inputs=[question, language, ui_lang, chat, history, generator],
+            outputs=chat_outputs, api_visibility="private", show_progress="hidden",
+        )
+        for button in example_buttons:
+            button.click(
+                lambda value: value, inputs=button, outputs=question,
+                api_visibility="private", show_progress="hidden",
+            ).then(
+                respond, inputs=[question, language, ui_lang, chat, history, generator],
+                outputs=chat_outputs, api_visibility="private", show_progress="hidden",
+            )
+
+        def clear(lang: str) -> tuple[Any, ...]:
+            return [], render_sources(None, lang), "", [], {}, ""
+
+        new_chat.click(clear, inputs=ui_lang, outputs=chat_outputs, api_visibility="private",
+                       show_progress="hidden")
+
+        def copied(text: str, lang: str) -> None:
+            gr.Info(ui_text(lang, "copied" if text else "nothing_to_copy"))
+
+        copy.click(copied, inputs=[copy_text, ui_lang], js=COPY_JS, api_visibility="private",
+                   show_progress="hidden")
+
+        # -- summaries ----------------------------------------------------------------
+
+        def pick_summary_document(doc_id: str | None, lang: str) -> Any:
+            whole = (ui_text(lang, "summary_whole"), "")
+            if not doc_id:
+                return gr.update(choices=[whole], value="")
+            outline = session.assistant.outline(doc_id)
+            return gr.update(choices=[whole, *[(p, p) for p in outline]], value="")
+
+        summary_doc.change(pick_summary_document, inputs=[summary_doc, ui_lang],
+                           outputs=summary_section, api_visibility="private",
+                           show_progress="hidden")
+
+        def summarize_in_chat(
+            doc_id: str | None, section: str | None, choice: str, lang: str,
+            chat_messages: list[dict[str, Any]] | None, gen: dict[str, str],
+        ) -> tuple[Any, ...]:
+            messages = list(chat_messages or [])
+            if not doc_id:
+                gr.Warning(ui_text(lang, "summary_pick_document"))
+                return messages, gr.update(), gr.update(), gr.update()
+            answer = session.summarize(doc_id, section or "", choice, gen)
+            what = actions.summary_label(session.assistant, doc_id, section or "", lang)
+            request = ui_text(lang, "summary_request", what=what)
+            messages.append({"role": "user", "content": render_partial(request)})
+            messages.append({"role": "assistant", "content": render_answer(answer, lang)})
+            return messages, session.sources_html(answer, lang), answer, plain_answer(answer, lang)
+
+        summarize.click(
+            summarize_in_chat,
+            inputs=[summary_doc, summary_section, summary_lang, ui_lang, chat, generator],
+            outputs=[chat, sources, last_answer, copy_text], api_visibility="private",
+        )
+
+        # -- documents ----------------------------------------------------------------
+
+        def upload(
+            paths: list[str] | None, lang: str = "en",
+            progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio's documented idiom
+        ) -> list[dict[str, Any]]:
+            """Index uploaded files; one outcome per file: indexed, unchanged or failed.
+
+            Args:
+                paths: the files to add (PDF, Markdown, text, HTML, Word).
+            """
+            if not paths:
+                gr.Warning(ui_text(lang, "no_files"))
+                return []
+
+            def tick(done: int, total: int, name: str) -> None:
+                label = ui_text(lang, "progress_indexing", file=name) if name else ui_text(
+                    lang, "progress_done")
+                progress((done, total), desc=label, unit="files")
+
+            return actions.upload(session.assistant, [Path(p) for p in paths], tick)
+
+        def after_documents_change(lang: str) -> list[Any]:
+            return [actions.documents_table(session.assistant, lang),
+                    *_document_choices(lang)[:2], session.status_line(lang, None)]
+
+        index.click(
+            upload, inputs=[files, ui_lang], outputs=outcomes_json, api_name="upload",
+            show_progress_on=outcomes,
+        ).then(
+            lambda result, lang: (render_outcomes(result, lang), None),
+            inputs=[outcomes_json, ui_lang], outputs=[outcomes, files], api_visibility="private",
+            show_progress="hidden",
+        ).then(
+            after_documents_change, inputs=ui_lang,
+            outputs=[table, doc_pick, summary_doc, status], api_visibility="private",
             show_progress="hidden",
         )
-        demo.load(documents, outputs=documents_list, api_name="documents")
+
+        def delete_picked(doc_id: str | None, lang: str) -> str:
+            if not doc_id:
+                return message_html(ui_text(lang, "pick_document"), "error")
+            result = actions.delete(session.assistant, doc_id)
+            key = "deleted" if result["deleted"] else "not_deleted"
+            return message_html(ui_text(lang, key, title=result["title"], chunks=result["chunks"]))
+
+        def reindex_picked(doc_id: str | None, lang: str) -> str:
+            if not doc_id:
+                return message_html(ui_text(lang, "pick_document"), "error")
+            result = actions.reindex(session.assistant, doc_id)
+            return render_outcomes([result], lang)
+
+        for button, fn in ((delete, delete_picked), (reindex, reindex_picked)):
+            button.click(
+                fn, inputs=[doc_pick, ui_lang], outputs=document_message,
+                api_visibility="private",
+            ).then(
+                after_documents_change, inputs=ui_lang,
+                outputs=[table, doc_pick, summary_doc, status], api_visibility="private",
+                show_progress="hidden",
+            )
+
+        # -- settings -----------------------------------------------------------------
+
+        def apply_generator(
+            name: str, model: str, model_path: str, base_url: str, api_key: str, lang: str,
+            current: dict[str, str],
+        ) -> tuple[dict[str, str], str, str]:
+            wanted = {"generator": name, "llm_model": model.strip(),
+                      "llm_model_path": model_path.strip(), "llm_base_url": base_url.strip(),
+                      "llm_api_key": api_key.strip()}
+            problem = session.check_generator(wanted)
+            if problem:
+                msg = ui_text(lang, "generator_unavailable", generator=name, reason=problem,
+                              current=current.get("generator", "extractive"))
+                return current, message_html(msg, "error"), session.status_line(lang, current)
+            msg = ui_text(lang, "generator_applied", generator=name)
+            return wanted, message_html(msg), session.status_line(lang, wanted)
+
+        apply.click(
+            apply_generator,
+            inputs=[generator_choice, llm_model, llm_model_path, llm_base_url, llm_api_key,
+                    ui_lang, generator],
+            outputs=[generator, generator_message, status], api_visibility="private",
+        )
+
+        # -- API-only endpoints -------------------------------------------------------
+
+        def ask(question: str, language: str = AUTO,
+                history: list[list[str]] | None = None) -> dict[str, Any]:
+            """Answer a question from the indexed documents, with numbered citations.
+
+            Args:
+                question: the question, in Dutch, Spanish or English.
+                language: answer language: "auto" (the question's), "nl", "es" or "en".
+                history: earlier [question, answer] pairs of the conversation, oldest first.
+            """
+            return session.ask(question, language, history or [])
+
+        def documents() -> list[dict[str, Any]]:
+            """The indexed documents: id, title, file, language, pages, chunks, date."""
+            return actions.document_list(session.assistant)
+
+        def delete_document(doc_id: str) -> dict[str, Any]:
+            """Delete a document (id or unique id prefix) and all its chunks."""
+            return actions.delete(session.assistant, doc_id)
+
+        def reindex_document(doc_id: str) -> dict[str, Any]:
+            """Index a document again from its file."""
+            return actions.reindex(session.assistant, doc_id)
+
+        def summarize_document(document: str, section: str = "",
+                               language: str = AUTO) -> dict[str, Any]:
+            """Summarise a document (id, file name or title word), or one of its sections.
+
+            Args:
+                document: the document: id (prefix), file name, or a word of its title.
+                section: a section path from /outline, a number ("4") or a name; "" = all.
+                language: "auto" (the document's language), "nl", "es" or "en".
+            """
+            return session.summarize(document, section, language, None)
+
+        def outline(doc_id: str) -> list[str]:
+            """The section paths of a document, in document order."""
+            return session.assistant.outline(doc_id)
+
+        gr.api(ask, api_name="ask")
+        gr.api(documents, api_name="documents")
+        gr.api(delete_document, api_name="delete")
+        gr.api(reindex_document, api_name="reindex")
+        gr.api(summarize_document, api_name="summarize")
+        gr.api(outline, api_name="outline")
     return demo
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve beyond this machine without a login: the index may be private."""
+    local = settings.host in {"127.0.0.1", "localhost", "::1"}
+    if not local and not (settings.auth_user and settings.auth_password):
+        raise ValueError(
+            f"the web UI would listen on {settings.host}, which other machines can reach, "
+            "without a login. Set ASSISTANT_AUTH_USER and ASSISTANT_AUTH_PASSWORD (or "
+            "--auth-user with ASSISTANT_AUTH_PASSWORD), or keep --host 127.0.0.1."
+        )
+    if settings.auth_user and not settings.auth_password:
+        raise ValueError("a login user is set but no password: set ASSISTANT_AUTH_PASSWORD.")
 
 
 def launch(settings: Settings, **launch_kwargs: Any) -> None:
     """Serve the UI on settings.host:settings.port; keyword arguments go to `Blocks.launch`."""
+    check_exposure(settings)
     demo = build_app(Assistant(settings))
     options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,
         "css": CSS,
+        "js": JS,
         "theme": _theme(),
+        # A backstop far above our own limit: files between the two get our message.
+        "max_file_size": max(settings.max_file_bytes * 4, 1024 * 1024),
+        "auth": settings.login,
+        "auth_message": ui_text("en", "title"),
     }
     options.update(launch_kwargs)
-    demo.launch(**options)
+    demo.queue(default_concurrency_limit=4).launch(**options)
 
 
 if __name__ == "__main__":

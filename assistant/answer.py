@@ -22,7 +22,8 @@ class Citation:
     score: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: asdict(self)[k] for k in ("n", "document", "file", "page", "section", "text")}
+        fields = ("n", "document", "file", "page", "section", "text", "language", "doc_id")
+        return {k: asdict(self)[k] for k in fields}
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host", default=None, help="default 127.0.0.1")
     p.add_argument("--port", type=int, default=None, help="default 7860")
+    p.add_argument("--auth-user", default=None,
+                   help="require a login with this user name; the password comes from "
+                   "ASSISTANT_AUTH_PASSWORD (required for a --host other than 127.0.0.1)")
     p.add_argument("--ingest", nargs="*", type=Path, default=None, metavar="PATH",
                    help="index these files or folders before serving")
     _common(p)
@@ -137,6 +140,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "llm_base_url": getattr(args, "llm_base_url", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "auth_user": getattr(args, "auth_user", None),
     }
     return Settings.load(overrides)
 
@@ -303,6 +307,9 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.ingest:
         report = run_ingest(settings, args.ingest, rebuild=False, progress=True)
+        for outcome in report.outcomes:
+            if outcome.status != "unchanged":
+                print(outcome.describe())
         print(report.summary())
     from app import launch
 

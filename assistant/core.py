@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from assistant.generation.chain import GeneratedAnswerer
 
 MAX_QUESTION_CHARS = 2000
+# Settings that only change how answers are written; assistants differing only in
+# these share one retriever (and its lexical index).
+_ANSWER_SETTINGS = frozenset(
+    {"generator", "llm_model", "llm_model_path", "llm_base_url", "llm_api_key",
+     "llm_temperature", "llm_max_tokens", "llm_context", "llm_timeout", "llm_threads"}
+)
 PROBE_RETRY_SECONDS = 30.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -49,6 +55,15 @@ class Assistant:
         # A chat model given here is used whatever `settings.generator` says.
         self._model: BaseChatModel | None = chat_model
         self._model_failure: tuple[float, str] | None = None  # (when, why)
+
+    def with_settings(self, **changes: object) -> Assistant:
+        """Another assistant on the same index (store and embedder), e.g. with another
+        generator. The web UI keeps one per generator choice."""
+        other = Assistant(self.settings.replace(**changes), embedder=self.embedder,
+                          store=self.store)
+        if set(changes) <= _ANSWER_SETTINGS:
+            other._retriever = self.retriever
+        return other
 
     @property
     def store(self) -> ChunkStore:
@@ -193,6 +208,12 @@ class Assistant:
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
+
+    def outline(self, doc_id: str) -> list[str]:
+        """The section paths of a document, in document order ("4. X > 4.1 Y")."""
+        from assistant.summarize import outline
+
+        return outline([c for c in self.store.live_chunks() if c.metadata.get("doc_id") == doc_id])
 
     def delete_document(self, doc_id: str) -> bool:
         return self.store.delete_document(doc_id)

@@ -78,14 +78,25 @@ class Settings:
     chunk_size: int = 900
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 50.0
-    # Web UI.
+    # Web UI. Binding to any address other than loopback requires a login.
     host: str = "127.0.0.1"
     port: int = 7860
+    auth_user: str = ""
+    auth_password: str = ""
     corpus_dir: Path = PROJECT_ROOT / "corpus"
 
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where files uploaded through the web UI are kept (pages are rendered from them)."""
+        return self.data_dir / "uploads"
+
+    @property
+    def login(self) -> tuple[str, str] | None:
+        return (self.auth_user, self.auth_password) if self.auth_user else None
 
     @property
     def max_file_bytes(self) -> int:

@@ -218,17 +218,28 @@ class ChunkStore:
                 embeddings=[_PLACEHOLDER_VECTOR],
                 metadatas=[{"doc_id": record.doc_id, "replaces": replaced}],
             )
-            # Same content re-ingested (e.g. after a crash): start its chunks afresh.
-            self._chunks.delete(where={"doc_id": record.doc_id})
+            live = self.find_by_doc_id(record.doc_id) is not None
+            if not live:
+                # Leftovers of an interrupted write of this content: start afresh.
+                self._chunks.delete(where={"doc_id": record.doc_id})
             batch = max(1, min(self._client.get_max_batch_size(), 1000))
             for start in range(0, len(chunks), batch):
                 part = chunks[start : start + batch]
-                self._chunks.add(
+                # Upsert, not add: re-indexing content that is live overwrites its chunks
+                # in place, so readers never see the document without chunks.
+                self._chunks.upsert(
                     ids=[c.chunk_id for c in part],
                     documents=[c.text for c in part],
                     embeddings=[c.embedding for c in part],
                     metadatas=[c.metadata for c in part],
                 )
+            if live:
+                # A re-index that made fewer chunks: drop the ones past the new end.
+                keep = {c.chunk_id for c in chunks}
+                got = self._chunks.get(where={"doc_id": record.doc_id}, include=[])
+                extra = [cid for cid in got["ids"] if cid not in keep]
+                if extra:
+                    self._chunks.delete(ids=extra)
             # The commit point: one upsert makes the new version live.
             self._manifest.upsert(
                 ids=[record.key],

@@ -107,7 +107,8 @@ def choose(
     if not section:
         return SectionChoice(doc, None, chunks)
     paths = outline(chunks)
-    path = match_section(paths, section, language)
+    # A path picked from the outline (the web UI) is taken as is.
+    path = section if section in paths else match_section(paths, section, language)
     if path is None:
         listed = "; ".join(p.split(" > ")[-1] for p in paths)
         raise SummaryError(

@@ -63,12 +63,23 @@ def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
     if handler is None:
         shown = suffix or "(no extension)"
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise IngestError(path, f"unsupported file type '{shown}' (supported: {supported})")
+        # "(no extension)" is English, so a missing suffix gets a code of its own.
+        code, params = (
+            ("unsupported_type", {"suffix": suffix, "supported": supported})
+            if suffix
+            else ("no_suffix", {"supported": supported})
+        )
+        raise IngestError(
+            path,
+            f"unsupported file type '{shown}' (supported: {supported})",
+            code=code,
+            params=params,
+        )
     fmt, parse = handler
     data = _read_bytes(path, max_bytes)
     # Checked up front so every format reports an empty file the same way.
     if not data:
-        raise IngestError(path, "the file is empty")
+        raise IngestError(path, "the file is empty", code="empty_file")
     title, texts = parse(path, data)
     pages = [Page(number=i, text=text) for i, text in enumerate(texts, start=1)]
     return LoadedDocument(
@@ -87,11 +98,14 @@ def _check_is_file(path: Path) -> None:
     # Done before the suffix check: a folder or a typo should not be reported as a file type.
     try:
         if path.is_dir():
-            raise IngestError(path, "is a directory, not a file")
+            raise IngestError(path, "is a directory, not a file", code="is_directory")
         if not path.exists():
-            raise IngestError(path, "file not found")
+            raise IngestError(path, "file not found", code="not_found")
     except OSError as err:
-        raise IngestError(path, f"cannot access the file ({err.strerror or err})") from None
+        detail = str(err.strerror or err)
+        raise IngestError(
+            path, f"cannot access the file ({detail})", code="no_access", params={"detail": detail}
+        ) from None
 
 
 def _read_bytes(path: Path, max_bytes: int | None) -> bytes:
@@ -99,22 +113,33 @@ def _read_bytes(path: Path, max_bytes: int | None) -> bytes:
         size = path.stat().st_size
         # Refuse before reading, so an oversized file is never pulled into memory.
         if max_bytes is not None and size > max_bytes:
-            raise IngestError(path, _too_large(size, max_bytes))
+            raise _too_large(path, size, max_bytes)
         data = path.read_bytes()
     except FileNotFoundError:
-        raise IngestError(path, "file not found") from None
+        raise IngestError(path, "file not found", code="not_found") from None
     except PermissionError:
-        raise IngestError(path, "permission denied, the file cannot be read") from None
+        raise IngestError(
+            path, "permission denied, the file cannot be read", code="permission_denied"
+        ) from None
     except OSError as err:
-        raise IngestError(path, f"cannot read the file ({err.strerror or err})") from None
+        detail = str(err.strerror or err)
+        raise IngestError(
+            path, f"cannot read the file ({detail})", code="read_error", params={"detail": detail}
+        ) from None
     # The file may have grown between stat() and read().
     if max_bytes is not None and len(data) > max_bytes:
-        raise IngestError(path, _too_large(len(data), max_bytes))
+        raise _too_large(path, len(data), max_bytes)
     return data
 
 
-def _too_large(size: int, limit: int) -> str:
-    return f"file is {_format_size(size)}, larger than the {_format_size(limit)} limit"
+def _too_large(path: Path, size: int, limit: int) -> IngestError:
+    # The params are always in MB (the unit of the max_file_mb setting), rounded like the text.
+    return IngestError(
+        path,
+        f"file is {_format_size(size)}, larger than the {_format_size(limit)} limit",
+        code="too_large",
+        params={"size_mb": round(size / _MIB, 1), "limit_mb": round(limit / _MIB, 1)},
+    )
 
 
 def _format_size(n: int) -> str:
@@ -195,36 +220,56 @@ def _parse_pdf(path: Path, data: bytes) -> _Parsed:
     # pypdf tolerates junk before the header, but a file without one is some other format, and
     # saying so beats pypdf's "stream has ended unexpectedly".
     if b"%PDF-" not in data[:1024]:
-        raise IngestError(path, "not a readable PDF (no PDF header: it is another kind of file)")
+        raise IngestError(
+            path, "not a readable PDF (no PDF header: it is another kind of file)", code="not_pdf"
+        )
     try:
         reader = PdfReader(io.BytesIO(data))
         # The constructor already tries the empty password but keeps quiet about the outcome;
         # asking again is how to learn whether the pages can be read.
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise IngestError(path, "the PDF is encrypted with a password")
+            raise IngestError(path, "the PDF is encrypted with a password", code="encrypted")
         page_count = len(reader.pages)
     except IngestError:
         raise
     except DependencyError as err:
         # pypdf needs an extra package for AES encryption; without it the file is unreadable.
-        raise IngestError(path, f"the PDF cannot be decrypted ({_short_detail(err)})") from None
+        detail = _short_detail(err)
+        raise IngestError(
+            path,
+            f"the PDF cannot be decrypted ({detail})",
+            code="cannot_decrypt",
+            params={"detail": detail},
+        ) from None
     except Exception as err:
         # pypdf raises many exception types on damaged files; none may escape as a traceback.
-        raise IngestError(path, f"not a readable PDF ({_short_detail(err)})") from None
+        detail = _short_detail(err)
+        raise IngestError(
+            path, f"not a readable PDF ({detail})", code="unreadable_pdf", params={"detail": detail}
+        ) from None
     if page_count == 0:
-        raise IngestError(path, "the PDF has no pages")
+        raise IngestError(path, "the PDF has no pages", code="no_pages")
 
     texts: list[str] = []
     for index in range(page_count):
         try:
             raw = reader.pages[index].extract_text()
         except Exception as err:
-            detail = f"page {index + 1}: {_short_detail(err)}"
-            raise IngestError(path, f"not a readable PDF ({detail})") from None
+            # The page number is a param of its own: "page" is a word to translate.
+            detail = _short_detail(err)
+            raise IngestError(
+                path,
+                f"not a readable PDF (page {index + 1}: {detail})",
+                code="unreadable_pdf_page",
+                params={"page": index + 1, "detail": detail},
+            ) from None
         texts.append(normalize_text(raw or ""))
     if not any(text.strip() for text in texts):
+        # Not the generic no_text: the UI can tell the user what to do (OCR the PDF).
         raise IngestError(
-            path, "no extractable text: the PDF looks scanned or image-only (OCR it first)"
+            path,
+            "no extractable text: the PDF looks scanned or image-only (OCR it first)",
+            code="no_text_pdf",
         )
     return _pdf_title(reader), texts
 
@@ -266,10 +311,11 @@ def _decode_text(data: bytes) -> str | None:
 def _parse_plain(path: Path, data: bytes) -> str:
     decoded = _decode_text(data)
     if decoded is None:
-        raise IngestError(path, "not a text file (it contains binary data)")
+        raise IngestError(path, "not a text file (it contains binary data)", code="binary_file")
     text = normalize_text(decoded)
     if not text.strip():
-        raise IngestError(path, "the file is empty")
+        # Only whitespace: to the user that is an empty file, so the same code.
+        raise IngestError(path, "the file is empty", code="empty_file")
     return text
 
 
@@ -426,7 +472,13 @@ def _parse_html(path: Path, data: bytes) -> _Parsed:
         # Bytes, not str: BeautifulSoup then honours <meta charset> and byte order marks.
         soup = BeautifulSoup(data, "html.parser")
     except Exception as err:
-        raise IngestError(path, f"not a readable HTML file ({_short_detail(err)})") from None
+        detail = _short_detail(err)
+        raise IngestError(
+            path,
+            f"not a readable HTML file ({detail})",
+            code="unreadable_html",
+            params={"detail": detail},
+        ) from None
 
     # An inline <svg> may carry its own <title>; that one names a drawing, not the page.
     title_tag = soup.find(lambda tag: tag.name == "title" and tag.find_parent("svg") is None)
@@ -444,7 +496,7 @@ def _parse_html(path: Path, data: bytes) -> _Parsed:
     writer.flush()
     text = normalize_text(_join_blocks(writer.blocks))
     if not text.strip():
-        raise IngestError(path, "no text found in the HTML")
+        raise IngestError(path, "no text found in the HTML", code="no_text_html")
     return title, [text]
 
 
@@ -489,11 +541,17 @@ def _parse_docx(path: Path, data: bytes) -> _Parsed:
                 blocks.append(text)
     except Exception as err:
         # Bad zip, missing parts, not a Word package, malformed XML: all mean the same to users.
-        raise IngestError(path, f"not a readable Word document ({_short_detail(err)})") from None
+        detail = _short_detail(err)
+        raise IngestError(
+            path,
+            f"not a readable Word document ({detail})",
+            code="unreadable_docx",
+            params={"detail": detail},
+        ) from None
 
     text = normalize_text(_join_blocks(blocks))
     if not text.strip():
-        raise IngestError(path, "the file is empty")
+        raise IngestError(path, "the file is empty", code="empty_file")
     return title or first_h1, [text]
 
 

@@ -15,7 +15,7 @@ from assistant.language import detect_language
 from assistant.settings import Settings
 from assistant.store import ChunkStore, DocumentRecord, StoredChunk
 from ingest.chunking import Chunk, chunk_document
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Params
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_document
 
 Status = Literal["indexed", "unchanged", "skipped", "failed"]
@@ -33,6 +33,11 @@ class FileOutcome:
     language: str = ""
     pages: int = 0
     chunks: int = 0
+    # Why a file failed or was skipped, machine-readable (see IngestError): the UI shows
+    # `file_errors[code].format(**params)` from prompts/<lang>.yaml instead of the English reason.
+    code: str = ""
+    # hash=False: a dict cannot be hashed, and the outcome stays usable in sets and as a key.
+    params: Params = field(default_factory=dict, hash=False)
 
     def describe(self) -> str:
         if self.status == "indexed":
@@ -101,6 +106,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
     """
     files: list[Path] = []
     decided: list[FileOutcome] = []
+    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -109,14 +115,28 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]
                 if child.suffix.lower() in SUPPORTED_SUFFIXES:
                     files.append(child)
                 else:
-                    decided.append(
-                        FileOutcome(child, "skipped", f"unsupported file type '{child.suffix}'")
-                    )
+                    decided.append(_unsupported(child, supported))
         elif path.exists():
             files.append(path)
         else:
-            decided.append(FileOutcome(path, "failed", "no such file or folder"))
+            decided.append(FileOutcome(path, "failed", "no such file or folder", code="not_found"))
     return files, decided
+
+
+def _unsupported(path: Path, supported: str) -> FileOutcome:
+    reason = f"unsupported file type '{path.suffix}'"
+    if not path.suffix:
+        # Same codes as the loader uses for a file named explicitly.
+        return FileOutcome(
+            path, "skipped", reason, code="no_suffix", params={"supported": supported}
+        )
+    return FileOutcome(
+        path,
+        "skipped",
+        reason,
+        code="unsupported_type",
+        params={"suffix": path.suffix, "supported": supported},
+    )
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -137,7 +157,9 @@ class Indexer:
         paths: Sequence[Path],
         progress: bool = False,
         on_file: ProgressCallback | None = None,
+        force: bool = False,
     ) -> IngestReport:
+        """Ingest files and folders; with `force`, unchanged files are embedded again too."""
         started = time.perf_counter()
         self.store.recover()
         files, decided = collect_files(paths)
@@ -148,7 +170,7 @@ class Indexer:
                 on_file(i, len(files), path.name)
             if bar is not None:
                 bar.set_description(path.name[:40])
-            report.outcomes.append(self.ingest_file(path, show_chunks=progress))
+            report.outcomes.append(self.ingest_file(path, show_chunks=progress, force=force))
             if bar is not None:
                 bar.update(1)
         if bar is not None:
@@ -158,13 +180,17 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_file(self, path: Path, show_chunks: bool = False) -> FileOutcome:
+    def ingest_file(
+        self, path: Path, show_chunks: bool = False, force: bool = False
+    ) -> FileOutcome:
+        """Ingest one file. `force` re-embeds it even if its content is already indexed,
+        e.g. after a change of chunking, or to repair a document (the "re-index" button)."""
         try:
             doc = load_document(path, max_bytes=self.settings.max_file_bytes)
         except IngestError as err:
-            return FileOutcome(path, "failed", err.reason)
+            return FileOutcome(path, "failed", err.reason, code=err.code, params=dict(err.params))
         source = str(path.resolve())
-        existing = self.store.find_by_doc_id(doc.content_hash)
+        existing = None if force else self.store.find_by_doc_id(doc.content_hash)
         if existing is not None:
             return FileOutcome(
                 path, "unchanged", doc_id=existing.doc_id, title=existing.title,
@@ -173,14 +199,20 @@ class Indexer:
         chunks = chunk_document(doc.pages, self.settings.chunk_size,
                                 self.settings.chunk_overlap_sentences)
         if not chunks:
-            return FileOutcome(path, "failed", "no text to index")
+            return FileOutcome(path, "failed", "no text to index", code="no_text")
         language = detect_language(" ".join(p.text for p in doc.pages[:3]))
         try:
             vectors = self._embed([embedding_text(c) for c in chunks], path.name, show_chunks)
             record = _record(doc, source, language, len(chunks))
             self.store.replace_document(record, _stored(doc, record, chunks, vectors))
         except Exception as err:  # noqa: BLE001 - any failure must leave the old state and go on
-            return FileOutcome(path, "failed", f"could not be indexed: {err}")
+            return FileOutcome(
+                path,
+                "failed",
+                f"could not be indexed: {err}",
+                code="index_failed",
+                params={"detail": str(err)},
+            )
         return FileOutcome(
             path, "indexed", doc_id=doc.content_hash, title=doc.title, language=language,
             pages=len(doc.pages), chunks=len(chunks),

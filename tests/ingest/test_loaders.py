@@ -476,3 +476,339 @@ def test_import_does_not_load_parsers() -> None:
     )
 
     assert result.stdout.strip() == "[]"
+
+
+# --- error codes for messages in the user's language ---------------------------------------
+
+SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "params"),
+    [
+        ("unknown.xyz", "unsupported_type", {"suffix": ".xyz", "supported": SUPPORTED_LIST}),
+        ("corrupt.pdf", "unreadable_pdf", {"detail": "Stream has ended unexpectedly"}),
+        ("notapdf.pdf", "not_pdf", {}),
+        ("encrypted.pdf", "encrypted", {}),
+        ("empty.pdf", "empty_file", {}),
+        ("image-only.pdf", "no_text_pdf", {}),
+        ("zero-pages.pdf", "no_pages", {}),
+        ("corrupt.docx", "unreadable_docx", {"detail": "File is not a zip file"}),
+        ("empty.txt", "empty_file", {}),
+    ],
+)
+def test_bad_fixtures_carry_a_code_and_params(
+    name: str, code: str, params: dict[str, object]
+) -> None:
+    with pytest.raises(IngestError) as caught:
+        load_document(FIXTURES / name)
+
+    assert (caught.value.code, caught.value.params) == (code, params)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("blank.md", b"  \n\t\n\r\n", "empty_file"),
+        ("binary.txt", b"PK\x03\x04\x00\x00\x00\x00\x14\x00binary", "binary_file"),
+        ("only-script.html", b"<html><script>x = 1</script></html>", "no_text_html"),
+        ("README", b"text", "no_suffix"),
+        ("truncated.pdf", None, "unreadable_pdf"),
+        ("empty-body.docx", None, "empty_file"),
+    ],
+)
+def test_more_bad_files_carry_a_code(
+    tmp_path: Path, name: str, content: bytes | None, code: str
+) -> None:
+    path = tmp_path / name
+    if name == "truncated.pdf":
+        good = (FIXTURES / "good.pdf").read_bytes()
+        content = good[: len(good) // 2]
+    elif name == "empty-body.docx":
+        import docx
+
+        docx.Document().save(str(path))
+    if content is not None:
+        path.write_bytes(content)
+
+    with pytest.raises(IngestError) as caught:
+        load_document(path)
+
+    assert caught.value.code == code
+
+
+def test_no_suffix_keeps_the_english_reason(tmp_path: Path) -> None:
+    path = tmp_path / "README"
+    path.write_text("text", encoding="utf-8")
+
+    with pytest.raises(IngestError) as caught:
+        load_document(path)
+
+    assert (
+        caught.value.reason
+        == f"unsupported file type '(no extension)' (supported: {SUPPORTED_LIST})"
+    )
+    assert caught.value.params == {"supported": SUPPORTED_LIST}
+
+
+def test_missing_file_and_directory_codes(tmp_path: Path) -> None:
+    folder = tmp_path / "reports.pdf"
+    folder.mkdir()
+
+    with pytest.raises(IngestError) as missing:
+        load_document(tmp_path / "missing.pdf")
+    with pytest.raises(IngestError) as directory:
+        load_document(folder)
+
+    assert (missing.value.code, missing.value.params) == ("not_found", {})
+    assert (directory.value.code, directory.value.params) == ("is_directory", {})
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "params"),
+    [
+        (PermissionError(13, "Permission denied"), "permission_denied", {}),
+        (OSError(5, "Input/output error"), "read_error", {"detail": "Input/output error"}),
+    ],
+)
+def test_unreadable_file_codes(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error: OSError,
+    code: str,
+    params: dict[str, object],
+) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_text("hidden", encoding="utf-8")
+
+    def refuse(self: Path) -> bytes:
+        raise error
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+
+    with pytest.raises(IngestError) as caught:
+        load_document(path)
+
+    assert (caught.value.code, caught.value.params) == (code, params)
+
+
+def test_too_large_params_in_megabytes(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    with path.open("wb") as handle:
+        handle.truncate(int(61.2 * 1024 * 1024))
+
+    with pytest.raises(IngestError) as caught:
+        load_document(path, max_bytes=50 * 1024 * 1024)
+
+    assert caught.value.code == "too_large"
+    assert caught.value.params == {"size_mb": 61.2, "limit_mb": 50.0}
+
+
+def test_pdf_failures_inside_pypdf_carry_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PageObject, PdfReader
+    from pypdf.errors import DependencyError
+
+    def broken(self: PageObject, *args: object, **kwargs: object) -> str:
+        raise KeyError("/Font")
+
+    def needs_crypto(self: PdfReader, password: str | bytes) -> object:
+        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PageObject, "extract_text", broken)
+        with pytest.raises(IngestError) as page_error:
+            load_document(FIXTURES / "good.pdf")
+    with monkeypatch.context() as patch:
+        patch.setattr(PdfReader, "decrypt", needs_crypto)
+        with pytest.raises(IngestError) as crypto_error:
+            load_document(FIXTURES / "empty-password.pdf")
+
+    assert page_error.value.code == "unreadable_pdf_page"
+    assert page_error.value.params == {"page": 1, "detail": "'/Font'"}
+    assert crypto_error.value.code == "cannot_decrypt"
+    assert crypto_error.value.params == {
+        "detail": "cryptography>=3.1 is required for AES algorithm"
+    }
+
+
+def test_ingest_error_code_defaults_and_pickling() -> None:
+    plain = IngestError(Path("a.pdf"), "something went wrong")
+    coded = IngestError(
+        Path("/data/big.pdf"),
+        "file is 61.2 MB, larger than the 50.0 MB limit",
+        code="too_large",
+        params={"size_mb": 61.2, "limit_mb": 50.0},
+    )
+
+    assert (plain.code, plain.params) == ("unreadable", {})
+    copy = pickle.loads(pickle.dumps(coded))
+    assert type(copy) is IngestError
+    assert (copy.path, copy.reason, copy.code, copy.params, str(copy)) == (
+        coded.path,
+        coded.reason,
+        coded.code,
+        coded.params,
+        str(coded),
+    )
+
+
+# --- every code has a message in every language, using only the params it gets ------------
+
+LANGUAGES = ("en", "nl", "es")
+
+
+def _file_errors(language: str) -> dict[str, str]:
+    import yaml
+
+    with (REPO_ROOT / "prompts" / f"{language}.yaml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["file_errors"]
+
+
+def _placeholders(template: str) -> set[str]:
+    import string
+
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def _all_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
+    """(code, params) of every kind of error the ingest code produces, provoked for real."""
+    import docx
+    from pypdf import PageObject, PdfReader
+    from pypdf.errors import DependencyError
+
+    from assistant import Settings
+    from ingest import pipeline
+    from ingest.pipeline import Indexer, collect_files
+    from ingest.uploads import UploadRejected, stage_upload
+
+    found: list[tuple[str, dict]] = []
+
+    def loader_error(path: Path, max_bytes: int | None = None) -> None:
+        with pytest.raises(IngestError) as caught:
+            load_document(path, max_bytes)
+        found.append((caught.value.code, caught.value.params))
+
+    def fail(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    for name in (
+        "unknown.xyz",
+        "corrupt.pdf",
+        "notapdf.pdf",
+        "encrypted.pdf",
+        "empty.pdf",
+        "image-only.pdf",
+        "zero-pages.pdf",
+        "corrupt.docx",
+        "empty.txt",
+    ):
+        loader_error(FIXTURES / name)
+    loader_error(FIXTURES / "good.pdf", max_bytes=100)
+    loader_error(tmp_path / "missing.pdf")
+    (tmp_path / "folder.pdf").mkdir()
+    loader_error(tmp_path / "folder.pdf")
+    for name, content in [
+        ("README", b"x"),
+        ("bin.txt", b"\x00" * 100),
+        ("script.html", b"<script>x</script>"),
+        ("page.html", b"<p>x</p>"),
+    ]:
+        (tmp_path / name).write_bytes(content)
+    loader_error(tmp_path / "README")
+    loader_error(tmp_path / "bin.txt")
+    loader_error(tmp_path / "script.html")
+    docx.Document().save(str(tmp_path / "empty.docx"))
+    loader_error(tmp_path / "empty.docx")
+    with monkeypatch.context() as patch:
+        patch.setattr("bs4.BeautifulSoup", fail)
+        loader_error(tmp_path / "page.html")
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "read_bytes", fail)
+        loader_error(FIXTURES / "sample.txt")
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(OSError(5, "I/O")))
+        loader_error(FIXTURES / "sample.txt")
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "is_dir", lambda self: (_ for _ in ()).throw(OSError(40, "loop")))
+        loader_error(FIXTURES / "sample.txt")
+    with monkeypatch.context() as patch:
+        patch.setattr(PageObject, "extract_text", fail)
+        loader_error(FIXTURES / "good.pdf")
+    with monkeypatch.context() as patch:
+        patch.setattr(PdfReader, "decrypt", lambda *a: (_ for _ in ()).throw(DependencyError("x")))
+        loader_error(FIXTURES / "empty-password.pdf")
+    plain = IngestError(Path("x.pdf"), "old-style caller")
+    found.append((plain.code, plain.params))
+
+    # Pipeline outcomes: collect_files, and ingest_file against stand-ins for store and model.
+    (tmp_path / "walk").mkdir()
+    (tmp_path / "walk" / "data.csv").write_text("a,b")
+    (tmp_path / "walk" / "Makefile").write_text("all:")
+    _, decided = collect_files([tmp_path / "walk", tmp_path / "nowhere"])
+    found.extend((o.code, o.params) for o in decided)
+
+    class Store:
+        def find_by_doc_id(self, doc_id: str) -> None:
+            return None
+
+        def replace_document(self, *args: object) -> None:
+            raise OSError(28, "No space left on device")
+
+    class Embedder:
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return [[1.0, 0.0] for _ in texts]
+
+    settings = Settings.load({"data_dir": tmp_path / "data"}, environ={})
+    indexer = Indexer(settings, Store(), Embedder())  # type: ignore[arg-type]
+    monkeypatch.setattr(pipeline, "detect_language", lambda text: "en")
+    outcomes = [indexer.ingest_file(FIXTURES / "sample.txt")]
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "chunk_document", lambda *args: [])
+        outcomes.append(indexer.ingest_file(FIXTURES / "sample.txt"))
+    outcomes.append(indexer.ingest_file(FIXTURES / "encrypted.pdf"))
+    assert [o.status for o in outcomes] == ["failed"] * 3
+    found.extend((o.code, o.params) for o in outcomes)
+
+    # Uploads.
+    (tmp_path / "upload").write_bytes(b"0123456789")
+    (tmp_path / "empty-upload").write_bytes(b"")
+    for source, name in [
+        ("upload", "data.csv"),
+        ("upload", "README"),
+        ("upload", ".."),
+        ("empty-upload", "a.txt"),
+        ("upload", "a.txt"),
+        ("gone", "a.txt"),
+    ]:
+        with pytest.raises(UploadRejected) as rejected:
+            stage_upload(tmp_path / source, name, tmp_path / "uploads", 5)
+        found.append((rejected.value.code, rejected.value.params))
+    return found
+
+
+def test_every_error_code_has_a_message_in_every_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    errors = _all_errors(tmp_path, monkeypatch)
+    codes = {code for code, _ in errors}
+
+    assert "" not in codes  # every failure says why in a machine-readable way
+    for language in LANGUAGES:
+        templates = _file_errors(language)
+        # Every code has a message in every language, and no message is for a code never
+        # used (source_missing is the web UI's: a re-index whose file has gone).
+        assert set(templates) == codes | {"source_missing"}, language
+        for code, params in errors:
+            template = templates[code]
+            assert _placeholders(template) <= set(params), (language, code, params)
+            assert template.format(**params)
+            assert all(isinstance(v, str | int | float) for v in params.values()), code
+
+
+def test_messages_have_the_same_codes_and_placeholders_in_every_language() -> None:
+    english = _file_errors("en")
+    for language in LANGUAGES:
+        templates = _file_errors(language)
+        assert set(templates) == set(english), language
+        for code, template in templates.items():
+            assert _placeholders(template) == _placeholders(english[code]), (language, code)

@@ -172,3 +172,107 @@ def test_folder_walk_skips_unsupported_types(settings: Settings, tmp_path: Path)
     assert statuses == {"notes.md": "indexed", "data.csv": "skipped"}
     assert report.ok
     assert "1 indexed" in report.summary() and "1 skipped" in report.summary()
+
+
+BAD_FILE_CODES = {
+    "corrupt.pdf": ("unreadable_pdf", {"detail": "Stream has ended unexpectedly"}),
+    "notapdf.pdf": ("not_pdf", {}),
+    "encrypted.pdf": ("encrypted", {}),
+    "empty.pdf": ("empty_file", {}),
+    "image-only.pdf": ("no_text_pdf", {}),
+    "zero-pages.pdf": ("no_pages", {}),
+    "unknown.xyz": (
+        "unsupported_type",
+        {"suffix": ".xyz", "supported": ".docx, .htm, .html, .markdown, .md, .pdf, .txt"},
+    ),
+    "corrupt.docx": ("unreadable_docx", {"detail": "File is not a zip file"}),
+}
+
+
+def test_failed_outcomes_carry_the_loader_code_and_params(settings: Settings) -> None:
+    idx, _ = indexer(settings)
+    report = idx.ingest([FIXTURES / name for name in BAD_FILE_CODES] + [FIXTURES / "good.pdf"])
+    by_name = {o.path.name: o for o in report.outcomes}
+    for name, (code, params) in BAD_FILE_CODES.items():
+        assert (by_name[name].code, by_name[name].params) == (code, params), name
+    assert (by_name["good.pdf"].code, by_name["good.pdf"].params) == ("", {})
+
+
+def test_skipped_and_missing_outcomes_carry_codes(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "data.csv").write_text("a,b\n1,2\n")
+    (folder / "Makefile").write_text("all:\n")
+    idx, _ = indexer(settings)
+    report = idx.ingest([folder, tmp_path / "missing"])
+    by_name = {o.path.name: o for o in report.outcomes}
+    supported = ".docx, .htm, .html, .markdown, .md, .pdf, .txt"
+    assert by_name["data.csv"].status == "skipped"
+    assert by_name["data.csv"].code == "unsupported_type"
+    assert by_name["data.csv"].params == {"suffix": ".csv", "supported": supported}
+    assert by_name["data.csv"].reason == "unsupported file type '.csv'"
+    assert (by_name["Makefile"].code, by_name["Makefile"].params) == (
+        "no_suffix",
+        {"supported": supported},
+    )
+    assert by_name["missing"].status == "failed"
+    assert (by_name["missing"].code, by_name["missing"].reason) == (
+        "not_found",
+        "no such file or folder",
+    )
+
+
+def test_store_failure_outcome_is_index_failed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    idx, _ = indexer(settings)
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(idx.store, "replace_document", full_disk)
+    outcome = idx.ingest_file(FIXTURES / "good.pdf")
+    assert outcome.status == "failed"
+    assert outcome.code == "index_failed"
+    assert outcome.params == {"detail": "[Errno 28] No space left on device"}
+    assert outcome.reason == "could not be indexed: [Errno 28] No space left on device"
+
+
+def test_force_reindexes_unchanged_files(settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "report.pdf"
+    shutil.copy(FIXTURES / "good.pdf", target)
+    idx, emb = indexer(settings)
+    first = idx.ingest([target])
+    assert first.indexed == 1
+    before = idx.store.documents()
+    chunk_ids = sorted(idx.store._chunks.get(include=[])["ids"])  # noqa: SLF001
+
+    again, emb2 = indexer(settings)
+    assert again.ingest([target]).unchanged == 1 and emb2.embedded == 0
+    forced = again.ingest([target], force=True)
+
+    assert forced.indexed == 1 and forced.unchanged == 0
+    assert emb2.embedded == first.chunks > 0
+    after = again.store.documents()
+    assert [(d.doc_id, d.source, d.chunks) for d in after] == [
+        (d.doc_id, d.source, d.chunks) for d in before
+    ]
+    # The same chunks, rewritten in place: no duplicates, none lost.
+    assert sorted(again.store._chunks.get(include=[])["ids"]) == chunk_ids  # noqa: SLF001
+    assert again.store.chunk_count() == before[0].chunks
+    hits = again.store.search(again.embedder.embed_query("instalación"), 3)
+    assert hits and all(h.metadata["doc_id"] == before[0].doc_id for h in hits)
+
+
+def test_force_on_a_single_file(settings: Settings) -> None:
+    idx, emb = indexer(settings)
+    assert idx.ingest_file(FIXTURES / "good.pdf").status == "indexed"
+    assert idx.ingest_file(FIXTURES / "good.pdf").status == "unchanged"
+    embedded = emb.embedded
+
+    outcome = idx.ingest_file(FIXTURES / "good.pdf", force=True)
+
+    assert outcome.status == "indexed" and outcome.chunks > 0
+    assert emb.embedded == 2 * embedded
+    assert len(idx.store.documents()) == 1
+    assert idx.store.chunk_count() == outcome.chunks

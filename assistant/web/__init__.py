@@ -1,0 +1,1 @@
+"""The web UI's building blocks: rendering, the session's view of the API, documents."""

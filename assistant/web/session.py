@@ -1,0 +1,225 @@
+"""The web UI's view of the Python API: answers as JSON-ready dicts that never raise,
+the generator chosen per browser session, page images, and the UI language."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.answer import CitedAnswer, History
+from assistant.core import Assistant, InvalidQuestionError
+from assistant.highlight import supporting_sentences
+from assistant.language import DEFAULT_LANGUAGE, SUPPORTED, answer_language
+from assistant.messages import ui_text
+from assistant.store import DocumentRecord
+from assistant.web.render import render_sources
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+GENERATORS = ("extractive", "llamacpp", "ollama", "openai")
+GENERATOR_FIELDS = ("generator", "llm_model", "llm_model_path", "llm_base_url", "llm_api_key")
+PAGE_IMAGE_WIDTH = 700
+MAX_VARIANTS = 8
+
+
+def ui_language(choice: str | None, accept_language: str = "") -> str:
+    """The interface language: the one chosen, else the browser's first supported one."""
+    if choice in SUPPORTED:
+        return str(choice)
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        code = tag.strip().lower().split("-")[0]
+        if code in SUPPORTED:
+            ranked.append((-quality, i, code))
+    return sorted(ranked)[0][2] if ranked else "en"
+
+
+@functools.cache
+def example_questions(path: Path, per_language: int) -> dict[str, list[str]]:
+    """Answerable questions of the sample corpus, per language; whole-sentence ones first."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    found: dict[str, list[str]] = {}
+    entries = [q for q in data.get("questions", []) if q.get("answerable")]
+    entries.sort(key=lambda q: q.get("kind") != "full")  # stable: file order within a kind
+    for q in entries:
+        shown = found.setdefault(str(q.get("language")), [])
+        if len(shown) < per_language:
+            shown.append(str(q["question"]))
+    return found
+
+
+def payload(answer: CitedAnswer) -> dict[str, Any]:
+    """A `CitedAnswer` as the UI and the API see it, with highlight sentences per source."""
+    highlights = supporting_sentences(answer.answer, answer.citations, answer.language)
+    data = answer.to_dict()
+    for c in data["citations"]:
+        c["highlight"] = highlights.get(c["n"], [])
+    data.update(found=answer.found, error=None, generator=answer.generator, notes=answer.notes)
+    return data
+
+
+def error_payload(message: str, language: str, kind: str) -> dict[str, Any]:
+    return {"answer": message, "language": language, "citations": [], "found": False,
+            "error": kind, "generator": "", "notes": []}
+
+
+class Session:
+    """What the UI's event handlers call. Thread-safe: gradio runs handlers in threads."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._variants: dict[tuple[tuple[str, str], ...], Assistant] = {}
+        self._lock = threading.Lock()
+
+    # -- generator choice ---------------------------------------------------------
+
+    def default_generator(self) -> dict[str, str]:
+        return {name: str(getattr(self.assistant.settings, name)) for name in GENERATOR_FIELDS}
+
+    def assistant_for(self, generator: dict[str, str] | None) -> Assistant:
+        """The assistant for a session's generator choice (sharing the index)."""
+        if not generator or generator == self.default_generator():
+            return self.assistant
+        key = tuple(sorted((k, str(v)) for k, v in generator.items() if k in GENERATOR_FIELDS))
+        with self._lock:
+            found = self._variants.get(key)
+            if found is None:
+                if len(self._variants) >= MAX_VARIANTS:
+                    self._variants.pop(next(iter(self._variants)))
+                found = self.assistant.with_settings(**dict(key))
+                self._variants[key] = found
+            return found
+
+    def check_generator(self, generator: dict[str, str]) -> str:
+        """"" if the generator can be used now, else why not."""
+        if generator.get("generator") not in GENERATORS:
+            return f"unknown generator '{generator.get('generator')}'"
+        if generator["generator"] == "extractive":
+            return ""
+        from assistant.generation import GeneratorUnavailableError, check_reachable
+
+        candidate = self.assistant.settings.replace(**generator)
+        try:
+            check_reachable(candidate)
+        except GeneratorUnavailableError as err:
+            return str(err)
+        return ""
+
+    def status_line(self, lang: str, generator: dict[str, str] | None) -> str:
+        gen = generator or self.default_generator()
+        name = gen.get("generator", "extractive")
+        model = gen.get("llm_model") or Path(gen.get("llm_model_path", "")).name
+        shown = f"{name} ({model})" if name != "extractive" and model else name
+        try:
+            records = self.assistant.documents()
+        except Exception:  # noqa: BLE001 - the status line must not break the page
+            log.exception("listing documents failed")
+            records = []
+        return ui_text(lang, "status", generator=shown, embedder=self.assistant.embedder.identity,
+                       documents=len(records), chunks=sum(r.chunks for r in records))
+
+    # -- answers ------------------------------------------------------------------
+
+    def stream(
+        self, question: str, language: str | None, history: Sequence[Sequence[str]],
+        generator: dict[str, str] | None = None, ui_lang: str = "en",
+    ) -> Iterator[str | dict[str, Any]]:
+        """Pieces of the answer text, then the answer dict (also for errors)."""
+        explicit = language if language in SUPPORTED else None
+        past: History = [(str(q), str(a)) for q, a in history]
+        try:
+            for event in self.assistant_for(generator).stream(
+                question or "", explicit, history=past or None
+            ):
+                yield payload(event) if isinstance(event, CitedAnswer) else event
+        except InvalidQuestionError as err:
+            # The message is already in the question's language and meant for users.
+            try:
+                lang = answer_language(question or "", explicit)
+            except ValueError:
+                lang = DEFAULT_LANGUAGE
+            yield error_payload(str(err), lang, "invalid_question")
+        except Exception:  # noqa: BLE001 - the page shows a short message, the log the cause
+            log.exception("answering %r failed", question)
+            lang = explicit or ui_lang
+            yield error_payload(ui_text(lang, "internal_error"), lang, "internal")
+
+    def ask(self, question: str, language: str | None, history: Sequence[Sequence[str]],
+            generator: dict[str, str] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for event in self.stream(question, language, history, generator):
+            if isinstance(event, dict):
+                result = event
+        return result
+
+    def summarize(self, document: str, section: str, language: str | None,
+                  generator: dict[str, str] | None) -> dict[str, Any]:
+        from assistant.summarize import SummaryError
+
+        explicit = language if language in SUPPORTED else None
+        try:
+            answer = self.assistant_for(generator).summarize(document, section or None, explicit)
+        except SummaryError as err:
+            return error_payload(str(err), explicit or "en", "not_found")
+        except Exception:  # noqa: BLE001
+            log.exception("summarising %r failed", document)
+            lang = explicit or "en"
+            return error_payload(ui_text(lang, "internal_error"), lang, "internal")
+        return payload(answer)
+
+    # -- sources panel ------------------------------------------------------------
+
+    def sources_html(self, answer: dict[str, Any] | None, lang: str) -> str:
+        return render_sources(answer, lang, self.page_images(answer, lang))
+
+    def page_images(
+        self, answer: dict[str, Any] | None, lang: str
+    ) -> dict[int, tuple[str | None, str]]:
+        """Per citation: (data URI of its page with the passage marked, or None, why not)."""
+        citations = (answer or {}).get("citations") or []
+        if not citations:
+            return {}
+        try:
+            records = {r.doc_id: r for r in self.assistant.documents()}
+        except Exception:  # noqa: BLE001
+            log.exception("listing documents failed")
+            records = {}
+        return {int(c["n"]): self._page_image(c, records.get(str(c.get("doc_id"))), lang)
+                for c in citations}
+
+    def _page_image(
+        self, citation: dict[str, Any], record: DocumentRecord | None, lang: str
+    ) -> tuple[str | None, str]:
+        from assistant.pages import PageImageError, cached_render_page, data_uri
+
+        if record is None or record.format != "pdf":
+            return None, ui_text(lang, "page_image_not_pdf") if record else ""
+        source = Path(record.source)
+        if not source.is_file():
+            return None, ui_text(lang, "page_image_missing")
+        try:
+            image = cached_render_page(
+                source, int(citation.get("page", 1)), marks=[str(citation.get("text", ""))],
+                strong=list(citation.get("highlight") or []), width=PAGE_IMAGE_WIDTH,
+            )
+        except PageImageError:
+            log.exception("rendering page %s of %s failed", citation.get("page"), source)
+            return None, ui_text(lang, "page_image_missing")
+        return data_uri(image), ""
