@@ -9,6 +9,7 @@ map from each reduced character back to its pdfium character, whose box is then 
 from __future__ import annotations
 
 import base64
+import ctypes
 import functools
 import io
 import math
@@ -200,7 +201,6 @@ def _render_page_locked(
     try:
         # to_pil shares the bitmap's buffer, which closing the bitmap frees.
         picture = bitmap.to_pil().convert("RGB")
-        posconv = bitmap.get_posconv(pdf_page)
         mark_rects: list[list[Rect]] = []
         strong_rects: list[list[Rect]] = []
         if marks or strong:
@@ -210,7 +210,7 @@ def _render_page_locked(
                 for passages, out in ((marks, mark_rects), (strong, strong_rects)):
                     for passage in passages:
                         lines = text.line_boxes(passage)
-                        out.append([_to_pixels(posconv, box) for box in lines])
+                        out.append([_to_pixels(pdf_page, picture.size, box) for box in lines])
             finally:
                 textpage.close()
         return picture, mark_rects, strong_rects
@@ -218,12 +218,25 @@ def _render_page_locked(
         bitmap.close()
 
 
-def _to_pixels(posconv: pdfium.PdfPosConv, box: tuple[float, float, float, float]) -> Rect:
+def _to_pixels(
+    pdf_page: pdfium.PdfPage, size: tuple[int, int], box: tuple[float, float, float, float]
+) -> Rect:
     left, bottom, right, top = box
+    # pdfium's own transform, with the arguments render() passed (whole page, no extra
+    # rotation), takes care of the page's /Rotate and of a media box that is not at 0,0.
     # Corners rather than an assumed axis flip: a rotated page swaps the axes.
-    x1, y1 = posconv.to_bitmap(left, bottom)
-    x2, y2 = posconv.to_bitmap(right, top)
+    x1, y1 = _page_to_device(pdf_page, size, left, bottom)
+    x2, y2 = _page_to_device(pdf_page, size, right, top)
     return (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+
+
+def _page_to_device(
+    pdf_page: pdfium.PdfPage, size: tuple[int, int], x: float, y: float
+) -> tuple[int, int]:
+    # The raw call rather than PdfBitmap.get_posconv(), which pypdfium2 4.30 lacks.
+    device_x, device_y = ctypes.c_int(), ctypes.c_int()
+    pdfium_c.FPDF_PageToDevice(pdf_page, 0, 0, *size, 0, x, y, device_x, device_y)
+    return device_x.value, device_y.value
 
 
 class _PageText:

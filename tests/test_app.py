@@ -1,26 +1,29 @@
-"""The web UI: rendering of untrusted document text, and the `ask` API of a running app.
+"""The running web app through its API, with gradio_client, the way a script would use it:
+ask (with history), upload (good and bad files), list, delete, re-index, summarize, login.
 
 The slow tests index the real sample corpus into a temporary folder, start the app on a
-free local port and call it with gradio_client, the way an API user would.
+free local port with `app.launch` (as `assistant serve` does) and call it.
 """
 
 from __future__ import annotations
 
-import re
 import socket
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
 import app
 from assistant.embeddings import make_embedder
 from assistant.messages import text
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.store import ChunkStore, DocumentRecord
+from assistant.store import ChunkStore
 from ingest.pipeline import Indexer
 
 CORPUS_PDFS = sorted((PROJECT_ROOT / "corpus").glob("*.pdf"))
@@ -36,11 +39,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def build_index(data_dir: Path, paths: Sequence[Path]) -> Settings:
+def build_index(data_dir: Path, paths: Sequence[Path], **overrides: object) -> Settings:
     """Index `paths` into `data_dir` as `assistant ingest` does; returns settings for it."""
     # environ={}: ASSISTANT_* variables of the machine must not change what is tested.
     settings = Settings.load(
-        {"data_dir": data_dir, "host": HOST, "port": free_port()}, environ={}
+        {"data_dir": data_dir, "host": HOST, "port": free_port(), **overrides}, environ={}
     )
     embedder = make_embedder(settings)
     store = ChunkStore.open(settings, embedder.identity)
@@ -64,117 +67,55 @@ def running_app(settings: Settings) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------------------------------
-# Rendering (fast).
-
-XSS_PASSAGE = (
-    'Intro <script>window.__xss=1</script> <img src=x onerror="window.__xss=2"> '
-    "[click](javascript:window.__xss=3) ![i](x) **bold** https://example.org"
-)
-
-
-def _citation(**changes: object) -> dict[str, object]:
-    citation: dict[str, object] = {
-        "n": 1,
-        "document": "Report <b>title</b>",
-        "file": "report.md",
-        "page": 3,
-        "section": "2. Findings",
-        "text": XSS_PASSAGE,
-    }
-    citation.update(changes)
-    return citation
-
-
-def _no_markup(markdown: str) -> None:
-    """Escaped Markdown: no raw tags and no unescaped link or emphasis syntax."""
-    body = "\n".join(line.removeprefix("> ") for line in markdown.splitlines())
-    assert "<" not in body and ">" not in body
-    assert re.search(r"(?<!\\)\]\(", markdown) is None
-    assert re.search(r"(?<!\\)\*\*bold", markdown) is None
-    assert "https://" not in markdown  # https\:// is no autolink
-
-
-def test_escape_text_keeps_the_text_but_no_markup() -> None:
-    escaped = app.escape_text(XSS_PASSAGE)
-    _no_markup(escaped)
-    assert "&lt;script&gt;" in escaped
-    # Undoing the backslash escapes and entities gives the original text back.
-    unescaped = re.sub(r"\\(.)", r"\1", escaped)
-    assert unescaped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == (
-        XSS_PASSAGE
-    )
+# Exposure (fast).
 
 
 @pytest.mark.parametrize(
-    ("raw", "escaped"),
+    ("host", "user", "password", "allowed"),
     [
-        ("# heading", "\\# heading"),
-        ("12. item", "12\\. item"),
-        ("x\n1) y\n - z\n+ w\n===", "x\n1\\) y\n \\- z\n\\+ w\n\\==="),
-        ("mid-line - 3. stays", "mid-line - 3. stays"),
-        ("https://x.org, WWW.x.org or a@x.org", "https\\://x.org, WWW\\.x.org or a\\@x.org"),
-        ("a|b `c` ~d~ _e_ \\", "a\\|b \\`c\\` \\~d\\~ \\_e\\_ \\\\"),
+        ("127.0.0.1", "", "", True),
+        ("localhost", "", "", True),
+        ("0.0.0.0", "", "", False),
+        ("192.168.1.5", "ana", "", False),
+        ("0.0.0.0", "ana", "s3cret", True),
+        ("127.0.0.1", "ana", "", False),
     ],
 )
-def test_escape_text_block_markers_and_autolinks(raw: str, escaped: str) -> None:
-    assert app.escape_text(raw) == escaped
-
-
-def test_sources_show_heading_and_truncated_escaped_passage() -> None:
-    long_text = XSS_PASSAGE + " word" * 300
-    panel = app.render_sources({"citations": [_citation(text=long_text)]})
-    _no_markup(panel)
-    heading = "**\\[1\\] Report &lt;b&gt;title&lt;/b&gt; — report.md, p. 3, 2. Findings**"
-    assert panel.startswith(heading)
-    passage = panel.split("\n\n> ", 1)[1]
-    assert passage.endswith(" …")
-    assert len(re.sub(r"\\(.)", r"\1", passage)) < app.PASSAGE_DISPLAY_CHARS + 60
-
-
-def test_answer_keeps_bullets_and_lists_citations() -> None:
-    message = app.render_answer(
-        {
-            "answer": "According to the documents:\n- <script>x</script> [a](javascript:y). [1]",
-            "citations": [_citation(section="")],
-        }
+def test_serving_beyond_this_machine_requires_a_login(
+    host: str, user: str, password: str, allowed: bool
+) -> None:
+    settings = Settings.load(
+        {"host": host, "auth_user": user, "auth_password": password}, environ={}
     )
-    _no_markup(message)
-    assert "\n- &lt;script&gt;" in message
-    assert message.endswith("\\[1\\] Report &lt;b&gt;title&lt;/b&gt; — report.md, p. 3")
+    if allowed:
+        app.check_exposure(settings)
+    else:
+        with pytest.raises(ValueError, match="ASSISTANT_AUTH_PASSWORD"):
+            app.check_exposure(settings)
 
 
-def test_documents_table_escapes_titles() -> None:
-    record = DocumentRecord(
-        doc_id="abc", source="/x/a.md", file_name="a|b.md", title="T [x](javascript:z)",
-        language="nl", format="markdown", pages=2, chunks=5, indexed_at="",
+def test_login_settings_come_from_the_environment() -> None:
+    settings = Settings.load(
+        environ={"ASSISTANT_AUTH_USER": "ana", "ASSISTANT_AUTH_PASSWORD": "s3cret"}
     )
-    table = app.render_documents([record])
-    assert "| T \\[x\\](javascript:z) | a\\|b.md | nl | 2 | 5 |" in table
-    assert "No documents" in app.render_documents([])
-
-
-def test_unexpected_errors_become_a_short_message() -> None:
-    class Broken:
-        def ask(self, question: str, language: str | None = None) -> None:
-            raise RuntimeError("chroma exploded")
-
-    result = app.answer_question(Broken(), "Wat is ILIA?", "auto")  # type: ignore[arg-type]
-    assert result["error"] == "internal"
-    assert result["answer"] == app.INTERNAL_ERROR_MESSAGE
-    assert "chroma" not in result["answer"]
-    chat, sources, box = app.show_answer("Wat is ILIA?", result, [])
-    assert chat[-1] == {"role": "assistant", "content": app.escape_text(result["answer"])}
-    assert box == "Wat is ILIA?"  # kept, so it can be sent again
+    assert settings.login == ("ana", "s3cret")
+    assert Settings.load(environ={}).login is None
 
 
 # ---------------------------------------------------------------------------------------
 # The running app (slow: real embedder over the whole corpus).
 
+MAX_FILE_MB = 0.2  # small, so the oversized-upload case needs only a 300 kB file
+
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = build_index(tmp_path_factory.mktemp("app-data"), CORPUS_PDFS)
-    with running_app(settings) as url:
+def app_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return build_index(tmp_path_factory.mktemp("app-data"), CORPUS_PDFS, max_file_mb=MAX_FILE_MB)
+
+
+@pytest.fixture(scope="module")
+def app_url(app_settings: Settings) -> Iterator[str]:
+    with running_app(app_settings) as url:
         yield url
 
 
@@ -185,23 +126,44 @@ def client(app_url: str, monkeypatch: pytest.MonkeyPatch) -> Client:
     return Client(app_url, verbose=False)
 
 
+def _documents(client: Client) -> dict[str, dict[str, Any]]:
+    return {d["file"]: d for d in client.predict(api_name="/documents")}
+
+
 @pytest.mark.slow
-def test_ask_endpoint_answers_with_citations(client: Client) -> None:
+def test_ask_answers_across_languages_with_checked_citations(client: Client) -> None:
     result = client.predict(
         "Welke landen bereidden in 2025 nog een nationale AI-strategie voor?",
         "auto",
+        [],
         api_name="/ask",
     )
     assert result["error"] is None
     assert result["found"] is True
     assert result["language"] == "nl"
-    assert result["answer"].strip()
     assert result["citations"], result
     files = {c["file"] for c in result["citations"]}
     assert "ilia-2025-es.pdf" in files, files
     for c in result["citations"]:
-        assert set(c) >= {"n", "document", "file", "page", "section", "text"}
+        assert set(c) >= {"n", "document", "file", "page", "section", "text", "language",
+                          "highlight"}
         assert f"[{c['n']}]" in result["answer"]
+        # The highlighted sentences are verbatim parts of the passage.
+        assert all(h in c["text"] for h in c["highlight"])
+    assert any(c["highlight"] for c in result["citations"])
+
+
+@pytest.mark.slow
+def test_a_follow_up_question_uses_the_history(client: Client) -> None:
+    first = client.predict("¿Qué puntuación obtuvo Chile en el ILIA 2025?", "auto", [],
+                           api_name="/ask")
+    assert "70,56" in first["answer"]
+    history = [["¿Qué puntuación obtuvo Chile en el ILIA 2025?", first["answer"]]]
+    follow_up = client.predict("¿Y Uruguay?", "auto", history, api_name="/ask")
+    first_line = follow_up["answer"].splitlines()[1]
+    assert "Uruguay" in first_line and "62,32" in first_line, follow_up["answer"]
+    alone = client.predict("¿Y Uruguay?", "auto", [], api_name="/ask")
+    assert alone["answer"] != follow_up["answer"]
 
 
 @pytest.mark.slow
@@ -212,14 +174,110 @@ def test_ask_endpoint_answers_with_citations(client: Client) -> None:
 def test_empty_question_gets_a_clear_message(
     client: Client, question: str, language: str, expected_language: str
 ) -> None:
-    result = client.predict(question, language, api_name="/ask")
+    result = client.predict(question, language, [], api_name="/ask")
     assert result["error"] == "invalid_question"
     assert result["answer"] == text(expected_language, "empty_question")
     assert result["citations"] == []
 
 
 @pytest.mark.slow
-def test_documents_endpoint_lists_the_corpus(client: Client) -> None:
-    listing = client.predict(api_name="/documents")
-    for pdf in CORPUS_PDFS:
-        assert app.escape_text(pdf.name) in listing
+def test_documents_lists_the_corpus_with_its_details(client: Client) -> None:
+    listed = _documents(client)
+    assert set(listed) >= {p.name for p in CORPUS_PDFS}
+    nl = listed["ilia-2025-nl.pdf"]
+    assert nl["language"] == "nl" and nl["pages"] == 8 and nl["chunks"] > 20
+    assert nl["title"].startswith("AI in Latijns-Amerika")
+
+
+@pytest.mark.slow
+def test_upload_indexes_good_files_and_names_the_reason_for_bad_ones(
+    client: Client, app_settings: Settings, tmp_path: Path
+) -> None:
+    good = tmp_path / "notes on ILIA.md"
+    good.write_text("# Upload probe\n\nThe upload probe document says the zebra index is 42.\n",
+                    encoding="utf-8")
+    corrupt = tmp_path / "broken.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 50)
+    unknown = tmp_path / "tool.exe"
+    unknown.write_bytes(b"MZ" + b"\x00" * 100)
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 70_000, encoding="utf-8")  # 350 kB > 0.2 MB
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    outcomes = client.predict(
+        [handle_file(p) for p in (good, corrupt, unknown, big, empty)], api_name="/upload"
+    )
+    by_file = {o["file"]: o for o in outcomes}
+    assert by_file["notes on ILIA.md"]["status"] == "indexed"
+    assert by_file["notes on ILIA.md"]["chunks"] >= 1
+    assert (by_file["broken.pdf"]["status"], by_file["broken.pdf"]["code"]) == (
+        "failed", "unreadable_pdf")
+    assert by_file["tool.exe"]["code"] == "unsupported_type"
+    assert by_file["big.txt"]["code"] == "too_large"
+    assert by_file["big.txt"]["params"]["limit_mb"] == MAX_FILE_MB
+    assert by_file["empty.md"]["code"] == "empty_file"
+    # Only the good file is indexed; the upload folder holds only what was accepted.
+    assert "notes on ILIA.md" in _documents(client)
+    assert {p.name for p in app_settings.upload_dir.iterdir()} == {"notes on ILIA.md"}
+    answer = client.predict("What does the upload probe say the zebra index is?", "en", [],
+                            api_name="/ask")
+    assert "42" in answer["answer"] and answer["citations"][0]["file"] == "notes on ILIA.md"
+
+    again = client.predict([handle_file(good)], api_name="/upload")
+    assert again[0]["status"] == "unchanged"
+
+    # A broken new version of the same file: the earlier one stays, in the index and on disk.
+    kept = good.read_bytes()
+    good.write_bytes(b"\x00\x01binary" * 100)
+    broken = client.predict([handle_file(good)], api_name="/upload")
+    assert (broken[0]["status"], broken[0]["code"]) == ("failed", "binary_file")
+    assert (app_settings.upload_dir / "notes on ILIA.md").read_bytes() == kept
+    assert {p.name for p in app_settings.upload_dir.iterdir()} == {"notes on ILIA.md"}
+
+    doc_id = _documents(client)["notes on ILIA.md"]["doc_id"]
+    reindexed = client.predict(doc_id, api_name="/reindex")
+    assert reindexed["status"] == "indexed" and reindexed["chunks"] >= 1
+
+    deleted = client.predict(doc_id[:12], api_name="/delete")
+    assert deleted["deleted"] is True and deleted["chunks"] >= 1
+    assert deleted["remaining_chunks"] == 0
+    assert "notes on ILIA.md" not in _documents(client)
+    gone = client.predict("What does the upload probe say the zebra index is?", "en", [],
+                          api_name="/ask")
+    assert all(c["file"] != "notes on ILIA.md" for c in gone["citations"])
+    assert client.predict(doc_id, api_name="/delete")["deleted"] is False
+
+
+@pytest.mark.slow
+def test_summarize_a_section_in_another_language_with_citations(client: Client) -> None:
+    nl = _documents(client)["ilia-2025-nl.pdf"]
+    outline = client.predict(nl["doc_id"], api_name="/outline")
+    recommendations = next(p for p in outline if p.startswith("8. Aanbevelingen") and ">" not in p)
+    result = client.predict(nl["doc_id"], recommendations, "es", api_name="/summarize")
+    assert result["error"] is None
+    assert result["answer"].startswith("Resumen")
+    assert result["citations"]
+    assert {c["file"] for c in result["citations"]} == {"ilia-2025-nl.pdf"}
+    assert all(c["section"].startswith("8") for c in result["citations"])
+    missing = client.predict(nl["doc_id"], "quantum gastronomy", "en", api_name="/summarize")
+    assert missing["error"] == "not_found" and "Aanbevelingen" in missing["answer"]
+
+
+@pytest.mark.slow
+def test_a_login_protects_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    settings = Settings.load(
+        {"data_dir": tmp_path, "host": HOST, "port": free_port(), "auth_user": "ana",
+         "auth_password": "s3cret"},
+        environ={},
+    )
+    with running_app(settings) as url:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + "config", timeout=10)
+        assert refused.value.code == 401
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a plain ValueError
+            Client(url, verbose=False)
+        with pytest.raises(Exception):  # noqa: B017
+            Client(url, auth=("ana", "wrong"), verbose=False)
+        client = Client(url, auth=("ana", "s3cret"), verbose=False)
+        assert client.predict(api_name="/documents") == []

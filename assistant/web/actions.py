@@ -7,6 +7,7 @@ folder (pages of cited PDFs are rendered from that copy).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from assistant.core import Assistant
 from assistant.messages import language_name, ui_text
 from assistant.store import DocumentRecord
 from ingest.pipeline import FileOutcome, Indexer
-from ingest.uploads import UploadRejected, stage_upload
+from ingest.uploads import UploadRejected, safe_file_name, stage_upload
 
 Progress = Callable[[int, int, str], None]
 TABLE_KEYS = ("col_title", "col_file", "col_language", "col_pages", "col_chunks", "col_date")
@@ -43,29 +44,51 @@ def _indexer(assistant: Assistant) -> Indexer:
 def upload(
     assistant: Assistant, paths: Sequence[Path], progress: Progress | None = None
 ) -> list[dict[str, Any]]:
-    """Check, copy and index uploaded files, each on its own; one outcome per file."""
+    """Check, copy and index uploaded files, each on its own; one outcome per file.
+
+    A file that fails leaves the upload folder as it was: its copy is removed, and
+    an earlier upload of the same name (still the live version) is put back.
+    """
     settings = assistant.settings
-    results: list[dict[str, Any] | None] = []
-    staged: list[tuple[int, Path]] = []
-    for path in paths:
-        try:
-            target = stage_upload(path, path.name, settings.upload_dir, settings.max_file_bytes)
-        except UploadRejected as err:
-            results.append({"file": err.file_name, "status": "failed", "code": err.code,
-                            "reason": err.reason, "params": dict(err.params), "doc_id": "",
-                            "title": "", "language": "", "pages": 0, "chunks": 0})
-            continue
-        staged.append((len(results), target))
-        results.append(None)
+    results: list[dict[str, Any]] = []
     indexer = _indexer(assistant)
     assistant.store.recover()
-    for done, (slot, target) in enumerate(staged):
+    for done, path in enumerate(paths):
         if progress:
-            progress(done, len(staged), target.name)
-        results[slot] = outcome_dict(indexer.ingest_file(target))
+            progress(done, len(paths), path.name)
+        results.append(_upload_one(indexer, path, settings.upload_dir, settings.max_file_bytes))
     if progress:
-        progress(len(staged), len(staged), "")
-    return [r for r in results if r is not None]
+        progress(len(paths), len(paths), "")
+    return results
+
+
+def _upload_one(indexer: Indexer, path: Path, upload_dir: Path, max_bytes: int) -> dict[str, Any]:
+    try:
+        name = safe_file_name(path.name)
+        previous = upload_dir / name
+        backup = upload_dir / f".{name}.previous"
+        had_previous = previous.is_file()
+        if had_previous:
+            os.replace(previous, backup)
+        try:
+            target = stage_upload(path, path.name, upload_dir, max_bytes)
+        except UploadRejected:
+            if had_previous:
+                os.replace(backup, previous)
+            raise
+    except UploadRejected as err:
+        return {"file": err.file_name, "status": "failed", "code": err.code,
+                "reason": err.reason, "params": dict(err.params), "doc_id": "",
+                "title": "", "language": "", "pages": 0, "chunks": 0}
+    outcome = indexer.ingest_file(target)
+    if outcome.status == "failed":
+        if had_previous:
+            os.replace(backup, target)
+        else:
+            target.unlink(missing_ok=True)
+    elif had_previous:
+        backup.unlink(missing_ok=True)
+    return outcome_dict(outcome)
 
 
 def _find(assistant: Assistant, doc_id: str) -> DocumentRecord | None:

@@ -113,12 +113,22 @@ class Session:
             return f"unknown generator '{generator.get('generator')}'"
         if generator["generator"] == "extractive":
             return ""
-        from assistant.generation import GeneratorUnavailableError, check_reachable
+        from assistant.generation import (
+            GeneratorUnavailableError,
+            check_reachable,
+            make_chat_model,
+        )
+        from assistant.generation.models import check_gguf_file
 
         candidate = self.assistant.settings.replace(**generator)
         try:
-            check_reachable(candidate)
-        except GeneratorUnavailableError as err:
+            if candidate.generator == "llamacpp":
+                # Loading the model takes seconds: check the file now, load on first use.
+                check_gguf_file(candidate.llm_model_path)
+            else:
+                check_reachable(candidate)
+                make_chat_model(candidate)  # e.g. a missing model name
+        except (GeneratorUnavailableError, ValueError) as err:
             return str(err)
         return ""
 

@@ -1,0 +1,81 @@
+"""The UI's view of the API: language choice, examples, errors as answers, generators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.answer import Citation, CitedAnswer
+from assistant.settings import PROJECT_ROOT, Settings
+from assistant.web.session import Session, example_questions, payload, ui_language
+
+
+@pytest.mark.parametrize(
+    ("choice", "header", "expected"),
+    [
+        ("nl", "es-ES,es;q=0.9", "nl"),
+        ("auto", "es-ES,es;q=0.9,en;q=0.8", "es"),
+        ("auto", "de-DE,de;q=0.9,nl;q=0.5,en;q=0.7", "en"),
+        ("auto", "fr-FR", "en"),
+        ("auto", "", "en"),
+        ("auto", "nl-BE;q=bad, es;q=0.2", "es"),
+    ],
+)
+def test_ui_language_follows_the_choice_then_the_browser(
+    choice: str, header: str, expected: str
+) -> None:
+    assert ui_language(choice, header) == expected
+
+
+def test_examples_are_answerable_corpus_questions_in_each_language() -> None:
+    examples = example_questions(PROJECT_ROOT / "corpus" / "questions.yaml", 4)
+    assert set(examples) == {"nl", "es", "en"}
+    for questions in examples.values():
+        assert len(questions) == 4
+        assert all(q.strip().endswith("?") for q in questions)
+    assert example_questions(PROJECT_ROOT / "missing.yaml", 4) == {}
+
+
+def test_payload_carries_the_supporting_sentence_of_each_citation() -> None:
+    citation = Citation(1, "T", "t.pdf", 2, "S", "One thing. Chile leads the index.", "d", "en")
+    data = payload(CitedAnswer("- Chile leads the index. [1]", "en", [citation]))
+    assert data["citations"][0]["highlight"] == ["Chile leads the index."]
+    assert data["error"] is None and data["found"] is True
+
+
+class _Broken:
+    """Stands in for an Assistant whose index is unreadable (plumbing only)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("chroma exploded")
+
+
+def test_an_unexpected_error_becomes_a_short_message_in_the_ui_language(
+    tmp_path: Any,
+) -> None:
+    session = Session(_Broken(Settings.load({"data_dir": tmp_path}, environ={})))  # type: ignore[arg-type]
+    result = session.ask("Wat is ILIA?", "auto", [])
+    assert result["error"] == "internal"
+    assert "chroma" not in result["answer"]
+    assert result["answer"].startswith("Sorry, something went wrong")
+    dutch = list(session.stream("Wat is ILIA?", "nl", []))[-1]
+    assert isinstance(dutch, dict) and dutch["answer"].startswith("Sorry, er ging iets mis")
+
+
+def test_generator_check_names_the_problem(tmp_path: Any) -> None:
+    session = Session(_Broken(Settings.load({"data_dir": tmp_path}, environ={})))  # type: ignore[arg-type]
+    assert session.check_generator({"generator": "extractive"}) == ""
+    assert "unknown generator" in session.check_generator({"generator": "gpt-9"})
+    missing = session.check_generator(
+        {"generator": "llamacpp", "llm_model_path": str(tmp_path / "absent.gguf")}
+    )
+    assert "absent.gguf" in missing
+    # Nothing listens on port 9 of this machine.
+    refused = session.check_generator(
+        {"generator": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m"}
+    )
+    assert refused
