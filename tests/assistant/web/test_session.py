@@ -79,3 +79,22 @@ def test_generator_check_names_the_problem(tmp_path: Any) -> None:
         {"generator": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m"}
     )
     assert refused
+
+
+@pytest.mark.slow
+def test_a_session_can_switch_to_the_local_model_and_back(corpus_assistant: Any) -> None:
+    from tests.support.llm import qwen_gguf_path
+
+    session = Session(corpus_assistant)
+    chosen = {**session.default_generator(), "generator": "llamacpp",
+              "llm_model_path": str(qwen_gguf_path())}
+    assert session.check_generator(chosen) == ""
+    question = "¿Qué países lideran el ILIA 2025?"
+    written = session.ask(question, "auto", [], chosen)
+    assert written["generator"] == "llamacpp", written
+    assert written["citations"] and written["language"] == "es"
+    # The same index serves both: the default session still quotes.
+    quoted = session.ask(question, "auto", [])
+    assert quoted["generator"] == "extractive" and quoted["citations"]
+    assert session.assistant_for(chosen) is session.assistant_for(dict(chosen))
+    assert session.assistant_for(chosen).store is corpus_assistant.store
