@@ -134,7 +134,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         sanitize_html=True,
                         allow_tags=False,
                         feedback_options=None,
-                        buttons=["copy"],
+                        # No per-message copy: it would copy the escaped Markdown source.
+                        # "Copy answer with sources" copies plain text instead.
+                        buttons=[],
                         placeholder=ui_text(first, "chat_placeholder"),
                     )
                     with gr.Row(equal_height=True):
@@ -234,7 +236,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             llm_api_key, apply, embedder_info,
         ]
 
-        def relabel(lang: str, gen: dict[str, str], answer: dict[str, Any]) -> list[Any]:
+        def section_choices(doc_id: str | None, lang: str) -> list[tuple[str, str]]:
+            whole = (ui_text(lang, "summary_whole"), "")
+            if not doc_id:
+                return [whole]
+            return [whole, *[(p, p) for p in session.assistant.outline(doc_id)]]
+
+        def relabel(
+            lang: str, gen: dict[str, str], answer: dict[str, Any], doc_id: str | None = None
+        ) -> list[Any]:
             t = lambda key, **kw: ui_text(lang, key, **kw)  # noqa: E731
             shown = examples.get(lang, [])
             return [
@@ -255,7 +265,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 ],
                 gr.update(label=t("summary_heading")),
                 gr.update(label=t("summary_document")),
-                gr.update(label=t("summary_section")),
+                gr.update(label=t("summary_section"), choices=section_choices(doc_id, lang)),
                 gr.update(label=t("summary_language"), choices=_language_choices(lang)),
                 gr.update(value=t("summary_button")),
                 f"### {t('sources_heading')}",
@@ -289,10 +299,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return [browser, lang, *relabel(lang, gen, answer), *_document_choices(lang)]
 
         def on_language(
-            choice: str, browser: str, gen: dict[str, str], answer: dict[str, Any]
+            choice: str, browser: str, gen: dict[str, str], answer: dict[str, Any],
+            doc_id: str | None,
         ) -> list[Any]:
             lang = choice if choice in SUPPORTED else browser
-            return [lang, *relabel(lang, gen, answer)]
+            return [lang, *relabel(lang, gen, answer, doc_id)]
 
         def _document_choices(lang: str) -> list[Any]:
             choices = actions.document_choices(session.assistant)
@@ -305,7 +316,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             api_visibility="private",
         )
         language.change(
-            on_language, inputs=[language, browser_lang, generator, last_answer],
+            on_language, inputs=[language, browser_lang, generator, last_answer, summary_doc],
             outputs=[ui_lang, *relabelled], api_visibility="private", show_progress="hidden",
         )
 
@@ -354,8 +365,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         def clear(lang: str) -> tuple[Any, ...]:
             return [], render_sources(None, lang), "", [], {}, ""
 
-        new_chat.click(clear, inputs=ui_lang, outputs=chat_outputs, api_visibility="private",
-                       show_progress="hidden")
+        for clearing in (new_chat.click, chat.clear):
+            # The chat's own bin clears the conversation state and sources too.
+            clearing(clear, inputs=ui_lang, outputs=chat_outputs, api_visibility="private",
+                     show_progress="hidden")
 
         def copied(text: str, lang: str) -> None:
             gr.Info(ui_text(lang, "copied" if text else "nothing_to_copy"))
@@ -366,11 +379,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         # -- summaries ----------------------------------------------------------------
 
         def pick_summary_document(doc_id: str | None, lang: str) -> Any:
-            whole = (ui_text(lang, "summary_whole"), "")
-            if not doc_id:
-                return gr.update(choices=[whole], value="")
-            outline = session.assistant.outline(doc_id)
-            return gr.update(choices=[whole, *[(p, p) for p in outline]], value="")
+            return gr.update(choices=section_choices(doc_id, lang), value="")
 
         summary_doc.change(pick_summary_document, inputs=[summary_doc, ui_lang],
                            outputs=summary_section, api_visibility="private",

@@ -147,7 +147,13 @@ def extractive_summary(
     best = sorted(np.argsort(-centrality)[:sentences])  # back in document order
     numbers: dict[str, int] = {}
     citations = []
-    lines = [text(language, "summary_intro", what=_what(choice, language))]
+    intro = text(language, "summary_intro", what=_what(choice, language))
+    source = choice.document.language
+    if source and source != language:
+        # Quoted sentences stay in the document's language: say so, as answers do.
+        quoted = text(language, "quoted_in", language=language_name(language, source))
+        intro = f"{intro.rstrip(':')} {quoted}:"
+    lines = [intro]
     for k in best:
         _, chunk, sentence = candidates[int(k)]
         if chunk.chunk_id not in numbers:

@@ -135,7 +135,8 @@ class Session:
     def status_line(self, lang: str, generator: dict[str, str] | None) -> str:
         gen = generator or self.default_generator()
         name = gen.get("generator", "extractive")
-        model = gen.get("llm_model") or Path(gen.get("llm_model_path", "")).name
+        path_name = Path(gen.get("llm_model_path", "")).name
+        model = path_name if name == "llamacpp" else gen.get("llm_model", "")
         shown = f"{name} ({model})" if name != "extractive" and model else name
         try:
             records = self.assistant.documents()
