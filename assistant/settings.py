@@ -74,6 +74,18 @@ class Settings:
     # llamacpp CPU threads; 0 = llama.cpp's default (half the logical cores). On
     # small shared machines fewer threads can be faster: measure with `assistant eval`.
     llm_threads: int = 0
+    # The Chroma store: "embedded" (a PersistentClient in data_dir, the default) or
+    # "server" (a `chroma run` server shared by several app processes).
+    chroma_mode: str = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    chroma_token: str = ""  # sent as "Authorization: Bearer <token>" when set
+    chroma_ssl: bool = False
+    # Limits that keep one hostile file from taking the machine down.
+    max_pages: int = 5000
+    max_chars: int = 20_000_000  # extracted characters per file
+    max_decompression_ratio: float = 200.0  # extracted bytes per byte of a compressed file
+    max_seconds_per_file: float = 300.0  # parsing time per file
     # Chunking (characters; ~4 characters per token for these languages).
     chunk_size: int = 900
     chunk_overlap_sentences: int = 1
