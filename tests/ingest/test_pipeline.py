@@ -112,15 +112,15 @@ def test_store_write_failure_after_partial_add_is_cleaned_up(
 ) -> None:
     idx, _ = indexer(settings)
     store = idx.store
-    original_add = store._chunks.add  # noqa: SLF001
+    original_upsert = store._chunks.upsert  # noqa: SLF001
     calls = {"n": 0}
 
-    def add_then_crash(**kwargs):  # noqa: ANN003, ANN202
-        original_add(**kwargs)
+    def write_then_crash(**kwargs):  # noqa: ANN003, ANN202
+        original_upsert(**kwargs)
         calls["n"] += 1
         raise OSError("disk full")
 
-    monkeypatch.setattr(store._chunks, "add", add_then_crash)  # noqa: SLF001
+    monkeypatch.setattr(store._chunks, "upsert", write_then_crash)  # noqa: SLF001
     report = idx.ingest([CORPUS_PDFS[0]])
     assert report.failed == 1 and "disk full" in report.outcomes[0].reason
     assert store.documents() == []
