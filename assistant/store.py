@@ -15,10 +15,17 @@ in a pending record and removed by `recover()` on the next run.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import socket
 import threading
-from collections.abc import Sequence
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
@@ -29,10 +36,25 @@ MANIFEST = "manifest"
 _PLACEHOLDER_VECTOR = [1.0]
 _PENDING_PREFIX = "pending:"
 _SOURCE_PREFIX = "source:"
+# A pending record names its writer, so that `recover()` in another store (the web app's
+# upload next to an `assistant ingest`) leaves a write that is still running alone.
+# A writer that cannot be checked (another host on a shared server) counts as dead once
+# its record is this old: one document's writes take seconds to minutes, not hours.
+_STALE_PENDING_S = 3600.0
+_IN_FLIGHT: Counter[str] = Counter()  # pending ids being written by this process
+_IN_FLIGHT_LOCK = threading.Lock()
 
 
 class EmbedderMismatchError(RuntimeError):
     """The index was built with another embedder; its vectors are not comparable."""
+
+
+class ChromaServerUnavailableError(ValueError):
+    """The Chroma server the settings name cannot be used (not running, wrong address).
+
+    A ValueError because, seen from the command line, it is a settings problem: the
+    CLI prints those as one line instead of a traceback.
+    """
 
 
 @dataclass(frozen=True)
@@ -86,15 +108,130 @@ def source_key(source: str) -> str:
     return _SOURCE_PREFIX + hashlib.sha1(source.encode("utf-8")).hexdigest()
 
 
-def open_client(settings: Settings) -> Any:
-    import chromadb
+def _chroma_settings(**server: Any) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(settings.chroma_dir),
-        settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+    # A fresh object for every client: HttpClient writes its host and port into the
+    # one it is given and then refuses to reuse it for another address.
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=True, **server)
+
+
+def open_client(settings: Settings) -> Any:
+    """The Chroma client the settings select: a local folder, or a shared server."""
+    import chromadb
+
+    if settings.chroma_mode == "embedded":
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir),
+                                         settings=_chroma_settings())
+    if settings.chroma_mode == "server":
+        return _open_server_client(settings)
+    raise ValueError(
+        f"unknown chroma_mode '{settings.chroma_mode}': use 'embedded' (an index folder in "
+        "data_dir) or 'server' (a Chroma server at chroma_host:chroma_port)"
     )
+
+
+def _open_server_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.errors import NotFoundError
+
+    headers = (
+        {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+    )
+
+    def connect() -> Any:
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl,
+            headers=headers, settings=_chroma_settings(), tenant=settings.chroma_tenant,
+            database=settings.chroma_database,
+        )
+
+    try:
+        return connect()
+    except NotFoundError:
+        pass  # the database does not exist yet
+    except ValueError as err:
+        # chromadb reports an unreachable server (and HTTP errors from a proxy in front
+        # of it) as a bare ValueError that names neither the address nor a remedy.
+        raise ChromaServerUnavailableError(_unavailable_message(settings, err)) from err
+    # Like the embedded index folder, a named database is made on first use.
+    _create_database(settings, headers)
+    return connect()
+
+
+def _unavailable_message(settings: Settings, err: Exception) -> str:
+    scheme = "https" if settings.chroma_ssl else "http"
+    address = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
+    reason = _first_message(err)
+    if _never_answered(err):
+        return (
+            f"cannot reach the Chroma server at {address} ({reason}). Start one with "
+            f"`chroma run --path DIR --host {settings.chroma_host} --port "
+            f"{settings.chroma_port}` (DIR keeps the index), point ASSISTANT_CHROMA_HOST / "
+            "ASSISTANT_CHROMA_PORT (--chroma-host / --chroma-port) at a running server, or "
+            "use a local index with ASSISTANT_CHROMA_MODE=embedded."
+        )
+    # Something answered, but not as Chroma does. Chroma itself checks no token, so a
+    # 401 or 403 comes from a proxy in front of it.
+    return (
+        f"the server at {address} answered with an error ({reason}). Check that it is a "
+        "Chroma server, and ASSISTANT_CHROMA_TOKEN (a proxy in front of Chroma may require "
+        "it) and ASSISTANT_CHROMA_SSL."
+    )
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    """The error and the ones it was raised from or while handling, oldest last."""
+    chain: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _first_message(err: BaseException) -> str:
+    # chromadb's own error is often empty (e.g. for a proxy's bare 401); the one it
+    # was raised while handling usually says more.
+    chain = _chain(err)
+    for e in chain:
+        if text := " ".join(str(e).split()):
+            return text
+    return type(chain[-1]).__name__
+
+
+def _never_answered(err: BaseException) -> bool:
+    """Whether the error chain holds a transport failure (no HTTP answer at all).
+
+    chromadb replaces those with a bare ValueError but raises it while handling the
+    original, which stays reachable as the exception context.
+    """
+    import httpx
+
+    return any(isinstance(e, httpx.TransportError) for e in _chain(err))
+
+
+def _create_database(settings: Settings, headers: dict[str, str] | None) -> None:
+    import chromadb
+    from chromadb.errors import ChromaError
+
+    admin = chromadb.AdminClient(_chroma_settings(
+        chroma_api_impl="chromadb.api.fastapi.FastAPI",
+        chroma_server_host=settings.chroma_host,
+        chroma_server_http_port=settings.chroma_port,
+        chroma_server_ssl_enabled=settings.chroma_ssl,
+        chroma_server_headers=headers,
+    ))
+    try:
+        admin.create_database(settings.chroma_database, tenant=settings.chroma_tenant)
+    except ChromaError as err:
+        # Another app process may have created it a moment ago; that is fine.
+        if "already exists" not in str(err):
+            raise ValueError(
+                f"the Chroma server has no database '{settings.chroma_database}' in tenant "
+                f"'{settings.chroma_tenant}' and could not create it: {err}"
+            ) from err
 
 
 class ChunkStore:
@@ -209,14 +346,14 @@ class ChunkStore:
 
     def replace_document(self, record: DocumentRecord, chunks: Sequence[StoredChunk]) -> None:
         """Make `record` with `chunks` the live version of its source, atomically."""
-        with self._write_lock:
+        with self._write_lock, _in_flight(_PENDING_PREFIX + record.doc_id):
             previous = self.find_by_source(record.source)
             replaced = previous.doc_id if previous and previous.doc_id != record.doc_id else ""
             pending_id = _PENDING_PREFIX + record.doc_id
             self._manifest.upsert(
                 ids=[pending_id],
                 embeddings=[_PLACEHOLDER_VECTOR],
-                metadatas=[{"doc_id": record.doc_id, "replaces": replaced}],
+                metadatas=[{"doc_id": record.doc_id, "replaces": replaced, **_writer()}],
             )
             live = self.find_by_doc_id(record.doc_id) is not None
             if not live:
@@ -274,9 +411,102 @@ class ChunkStore:
             live = set(self.live_doc_ids())
             removed = 0
             for rid, meta in pending:
+                if _writer_alive(rid, meta):
+                    continue  # not leftovers: another store is writing them right now
                 for doc_id in (meta.get("doc_id", ""), meta.get("replaces", "")):
                     if doc_id and doc_id not in live:
                         removed += self.chunk_count(doc_id)
                         self._chunks.delete(where={"doc_id": doc_id})
                 self._manifest.delete(ids=[rid])
             return removed
+
+
+@contextmanager
+def _in_flight(pending_id: str) -> Iterator[None]:
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT[pending_id] += 1
+    try:
+        yield
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT[pending_id] -= 1
+
+
+def _writer() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+
+
+def _writer_alive(pending_id: str, meta: Mapping[str, Any]) -> bool:
+    """Whether the write a pending record announces may still be running."""
+    if "pid" not in meta or time.time() - float(meta.get("started", 0.0)) > _STALE_PENDING_S:
+        return False
+    if meta.get("host") != socket.gethostname():
+        return True
+    pid = int(meta["pid"])
+    if pid == os.getpid():
+        # This process: a store of its own may be writing (or a killed process had our pid).
+        with _IN_FLIGHT_LOCK:
+            return _IN_FLIGHT[pending_id] > 0
+    if os.name != "posix":
+        return True  # no harmless liveness probe (os.kill(pid, 0) would signal on Windows)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, under another user
+    return True
+
+
+# Chroma reports some out-of-space failures only as e.g. "Failed to apply logs to the
+# metadata segment"; with less free space than this, such a failure is put down to it.
+_NEARLY_FULL_BYTES = 16 * 1024 * 1024
+_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_REMEDY = "or choose another folder with --data-dir (ASSISTANT_DATA_DIR)"
+
+
+def storage_problem(err: BaseException, settings: Settings) -> str | None:
+    """What is wrong with the data folder's storage, in one line, when `err` comes from it
+    (full, read-only, not writable); None for any other error."""
+    if settings.chroma_mode != "embedded":
+        return None  # the server's disk: its own error says more than we could
+    data_dir = settings.data_dir
+    chain: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and all(current is not e for e in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    words = " ".join(str(e) for e in chain).lower()
+    errnos = {e.errno for e in chain if isinstance(e, OSError)}
+    folder = f"the data folder {data_dir}"
+    fs = _file_system(data_dir)
+    read_only = fs is not None and bool(fs.f_flag & os.ST_RDONLY)
+    free = fs.f_bavail * fs.f_frsize if fs is not None else None
+    full = f"{folder} is full (no space left on device): free some space and run it again, "
+    if errnos & _FULL_ERRNOS or "database or disk is full" in words or "no space left" in words:
+        return full + _REMEDY
+    if errno.EROFS in errnos or (read_only and ("readonly" in words or "read-only" in words)):
+        return (f"{folder} is on a read-only file system; the index needs to write there, "
+                f"even to answer questions: make it writable, {_REMEDY}")
+    if errnos & {errno.EACCES, errno.EPERM} or "readonly database" in words:
+        return f"no permission to write in {folder}: fix its permissions, {_REMEDY}"
+    from_store = any(isinstance(e, OSError) or type(e).__module__.startswith("chromadb")
+                     for e in chain)
+    if from_store and read_only:
+        return f"{folder} is on a read-only file system: make it writable, {_REMEDY}"
+    if from_store and free is not None and free < _NEARLY_FULL_BYTES:
+        return f"{folder} is full ({free // 1024} kB free): free some space and run it again, " \
+               + _REMEDY
+    return None
+
+
+def _file_system(path: Path) -> os.statvfs_result | None:
+    if not hasattr(os, "statvfs"):
+        return None  # Windows: only what the error itself says
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            try:
+                return os.statvfs(candidate)
+            except OSError:
+                return None
+    return None

@@ -13,10 +13,11 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.language import detect_language
 from assistant.settings import Settings
-from assistant.store import ChunkStore, DocumentRecord, StoredChunk
+from assistant.store import ChunkStore, DocumentRecord, StoredChunk, storage_problem
 from ingest.chunking import Chunk, chunk_document
 from ingest.errors import IngestError, Params
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_document
+from ingest.limits import Limits, load_limited
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument
 
 Status = Literal["indexed", "unchanged", "skipped", "failed"]
 ProgressCallback = Callable[[int, int, str], None]
@@ -186,7 +187,10 @@ class Indexer:
         """Ingest one file. `force` re-embeds it even if its content is already indexed,
         e.g. after a change of chunking, or to repair a document (the "re-index" button)."""
         try:
-            doc = load_document(path, max_bytes=self.settings.max_file_bytes)
+            # In a reader process that is killed if the file takes too long (see ingest.limits).
+            doc = load_limited(
+                path, self.settings.max_file_bytes, Limits.from_settings(self.settings)
+            )
         except IngestError as err:
             return FileOutcome(path, "failed", err.reason, code=err.code, params=dict(err.params))
         source = str(path.resolve())
@@ -206,12 +210,15 @@ class Indexer:
             record = _record(doc, source, language, len(chunks))
             self.store.replace_document(record, _stored(doc, record, chunks, vectors))
         except Exception as err:  # noqa: BLE001 - any failure must leave the old state and go on
+            # A full or read-only data folder is named as such: Chroma's own words for it
+            # ("Failed to apply logs to the metadata segment") do not tell the user what to do.
+            detail = storage_problem(err, self.settings) or str(err)
             return FileOutcome(
                 path,
                 "failed",
-                f"could not be indexed: {err}",
+                f"could not be indexed: {detail}",
                 code="index_failed",
-                params={"detail": str(err)},
+                params={"detail": detail},
             )
         return FileOutcome(
             path, "indexed", doc_id=doc.content_hash, title=doc.title, language=language,

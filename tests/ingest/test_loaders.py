@@ -680,6 +680,7 @@ def _all_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[s
     from ingest import pipeline
     from ingest.pipeline import Indexer, collect_files
     from ingest.uploads import UploadRejected, stage_upload
+    from tests.ingest.test_limits import limit_errors
 
     found: list[tuple[str, dict]] = []
 
@@ -739,6 +740,8 @@ def _all_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[s
         loader_error(FIXTURES / "empty-password.pdf")
     plain = IngestError(Path("x.pdf"), "old-style caller")
     found.append((plain.code, plain.params))
+    # The per-file limits: pages, characters, expansion, time, memory, a reader that dies.
+    found.extend(limit_errors(tmp_path))
 
     # Pipeline outcomes: collect_files, and ingest_file against stand-ins for store and model.
     (tmp_path / "walk").mkdir()
