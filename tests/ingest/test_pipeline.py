@@ -234,8 +234,10 @@ def test_store_failure_outcome_is_index_failed(
     outcome = idx.ingest_file(FIXTURES / "good.pdf")
     assert outcome.status == "failed"
     assert outcome.code == "index_failed"
-    assert outcome.params == {"detail": "[Errno 28] No space left on device"}
-    assert outcome.reason == "could not be indexed: [Errno 28] No space left on device"
+    # A full disk is named as the data folder's problem, with what to do about it.
+    detail = outcome.params["detail"]
+    assert detail.startswith(f"the data folder {settings.data_dir} is full (no space left")
+    assert outcome.reason == f"could not be indexed: {detail}"
 
 
 def test_force_reindexes_unchanged_files(settings: Settings, tmp_path: Path) -> None:
