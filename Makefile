@@ -52,8 +52,10 @@ test: test-setup
 bench: install-dev
 	$(BIN)/python bench/bench_corpus.py
 
-# Scale benchmarks (bench/README.md). bench-scale embeds ~10,000 chunks: about half
-# an hour on two idle cores. Figures go to bench/results/*.json.
+# Scale benchmarks (bench/README.md); figures go to bench/results/*.json. On two cores
+# bench-scale takes about 15 minutes (5 to generate the PDFs, once; the embedder runs
+# on 12 of the 60 reports), bench-retrieval about 10 the first time (it embeds ~2,200
+# chunks once and builds the 10k and 50k indexes), bench-cold about 1.
 bench-scale: install-dev
 	$(BIN)/python bench/make_scale_corpus.py
 	$(BIN)/python bench/bench_ingest.py --progress

@@ -35,6 +35,7 @@ MANIFEST = "manifest"
 # Manifest records carry no meaningful vector, but Chroma requires one.
 _PLACEHOLDER_VECTOR = [1.0]
 _PENDING_PREFIX = "pending:"
+LIVE_CHUNKS_PAGE = 5000
 _SOURCE_PREFIX = "source:"
 # A pending record names its writer, so that `recover()` in another store (the web app's
 # upload next to an `assistant ingest`) leaves a write that is still running alone.
@@ -330,11 +331,19 @@ class ChunkStore:
         live = self.live_doc_ids()
         if not live:
             return []
-        got = self._chunks.get(where=_where(live, None), include=["documents", "metadatas"])
-        return [
-            SearchHit(cid, text, meta, 0.0)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ]
+        # In pages: one get() of every chunk fails past ~32,000 chunks (SQLite's limit on
+        # the variables of one statement).
+        hits: list[SearchHit] = []
+        while True:
+            got = self._chunks.get(where=_where(live, None), include=["documents", "metadatas"],
+                                   limit=LIVE_CHUNKS_PAGE, offset=len(hits))
+            hits.extend(
+                SearchHit(cid, text, meta, 0.0)
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
+                                           strict=True)
+            )
+            if len(got["ids"]) < LIVE_CHUNKS_PAGE:
+                return hits
 
     def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         if not chunk_ids:

@@ -279,7 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     print(f"preparing the index ({load_note()})", file=sys.stderr)
     index = prepare_index()
-    results: dict[str, Any] = {"question": QUESTION, "runs": args.runs, "serve": [], "cli": []}
+    from assistant.settings import Settings
+
+    results: dict[str, Any] = {"question": QUESTION, "runs": args.runs, "serve": [], "cli": [],
+                               "embed_engine": getattr(Settings.load(), "embed_engine", None)}
     for i in range(args.runs):
         print(f"run {i + 1}/{args.runs} ({load_note()})", file=sys.stderr)
         results["serve"].append(serve_once(index))

@@ -23,7 +23,7 @@ For each corpus, with the default settings:
    the `load_limited` step).
 
 The scale corpus (`bench/make_scale_corpus.py`, 60 reports, ~2,150 pages,
-~10,500 chunks) takes about 20 minutes to embed on two idle cores with the
+~10,400 chunks) takes about 15 minutes to embed on two cores with the
 default embedder, and hours on a busy machine. So steps 1-3 run on the first
 `--scale-docs` reports (default 12, ~430 pages; they alternate nl/es/en) and
 step 4 on all 60; the output also gives the estimate for a whole ingest of
@@ -52,7 +52,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchlib import CACHE_DIR, RESULTS_DIR, load_average, load_note, machine, table
+from benchlib import (
+    CACHE_DIR,
+    RESULTS_DIR,
+    describe_embedder,
+    load_average,
+    load_note,
+    machine,
+    table,
+)
 
 SCALE_INDEX = CACHE_DIR / "scale-index"
 SCALE_DOCS = 12
@@ -226,6 +234,7 @@ def run_corpus(name: str, files: list[Path], all_files: list[Path], data_dir: Pa
                 print(outcome.describe(), file=sys.stderr)
         raise SystemExit(f"[{name}] {report.failed} files failed")
     embed_in_run = timer.seconds["embed"]
+    result["embedder"] = describe_embedder(embedder._inner, settings)
     result["whole"] = {
         "seconds": seconds, "pages": report.pages, "chunks": report.chunks,
         "pages_per_s": report.pages / seconds, "chunks_per_s": report.chunks / seconds,

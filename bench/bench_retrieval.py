@@ -50,7 +50,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from benchlib import CACHE_DIR, RESULTS_DIR, load_average, load_note, machine, percentile, table
+from benchlib import (
+    CACHE_DIR,
+    RESULTS_DIR,
+    describe_embedder,
+    load_average,
+    load_note,
+    machine,
+    percentile,
+    table,
+)
 
 POOL_DIR = CACHE_DIR / "retrieval-pool"
 SCALE_INDEX = CACHE_DIR / "scale-index"
@@ -459,7 +468,8 @@ def measure(data_dir: Path, questions: list[str], repeat: int,
     languages = {q: detect_language(q) for q in questions}
     events: list[str] = []
     guard_live_chunks(assistant.store, events)
-    out: dict[str, Any] = {"load_before": load_average(), "events": events}
+    out: dict[str, Any] = {"load_before": load_average(), "events": events,
+                           "embedder": describe_embedder(assistant.embedder, settings)}
 
     started = time.perf_counter()
     assistant.embedder.embed_query("warm-up")

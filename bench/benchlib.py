@@ -84,6 +84,12 @@ def machine() -> dict[str, Any]:
     }
 
 
+def describe_embedder(embedder: Any, settings: Any) -> str:
+    """The embedder class and engine setting: the default engine may differ per batch size."""
+    engine = getattr(settings, "embed_engine", None)
+    return f"{type(embedder).__name__}" + (f" (embed_engine={engine})" if engine else "")
+
+
 def write_results(name: str, results: dict[str, Any], path: Path | None = None) -> Path:
     """Write `results` (plus machine facts) as JSON to bench/results/<name>.json."""
     target = path or RESULTS_DIR / f"{name}.json"

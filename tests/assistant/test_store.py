@@ -72,3 +72,19 @@ def test_search_filters_by_metadata(settings: Settings) -> None:
     store.replace_document(record("b", "/r/b.pdf"), chunks("b"))
     hits = store.search([1.0, 0.1, 0.5], 10, {"doc_id": "b"})
     assert hits and {h.metadata["doc_id"] for h in hits} == {"b"}
+
+
+def test_live_chunks_are_read_in_pages(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.store as store_module
+
+    # Pages of 7 over 3 documents of 8 chunks: reads that end mid-page and on a boundary.
+    monkeypatch.setattr(store_module, "LIVE_CHUNKS_PAGE", 7)
+    store = ChunkStore.open(settings, "m")
+    for i, doc_id in enumerate(("d1", "d2", "d3")):
+        store.replace_document(record(doc_id, f"/r/{doc_id}.pdf", 8), chunks(doc_id, 8, i + 1.0))
+    ids = [h.chunk_id for h in store.live_chunks()]
+    assert len(ids) == 24 and len(set(ids)) == 24
+    store.replace_document(record("d4", "/r/d4.pdf", 4), chunks("d4", 4))
+    assert len({h.chunk_id for h in store.live_chunks()}) == 28  # 28 = 4 pages of 7
