@@ -310,9 +310,11 @@ def test_sigkill_from_outside_at_a_random_moment(
     # one upsert per PDF, as a real ingest writes.
     cmd = [sys.executable, "-m", "tests.support.kill_ingest", "--data-dir",
            str(settings.data_dir), "--kill-at", "never", *map(str, CORPUS_PDFS)]
-    # Any of the write events of the three documents (4 per document: pending, chunks,
-    # flip, cleanup), then a little later: within the write, or in the next embedding.
-    target = rng.randint(1, 4 * len(CORPUS_PDFS) - 1)
+    # Any write event of the first two documents (4 per document: pending, chunks, flip,
+    # cleanup), then a little later: within the write, or in the next document's parsing
+    # and embedding, which takes seconds. After the last document's events too little
+    # work may be left for the delay, and the child would finish before the kill.
+    target = rng.randint(1, 4 * (len(CORPUS_PDFS) - 1))
     delay = rng.uniform(0.0, 0.5)
     seen: list[str] = []
     child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
