@@ -13,6 +13,7 @@ Run with `assistant serve` or `python app.py`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -554,10 +555,20 @@ def check_exposure(settings: Settings) -> None:
         raise ValueError("a login user is set but no password: set ASSISTANT_AUTH_PASSWORD.")
 
 
+def _warm_up(assistant: Assistant) -> None:
+    try:
+        assistant.warm_up()
+    except Exception as err:  # noqa: BLE001 - the first question reports it properly
+        log.warning("warm-up skipped: %s", err)
+
+
 def launch(settings: Settings, **launch_kwargs: Any) -> None:
     """Serve the UI on settings.host:settings.port; keyword arguments go to `Blocks.launch`."""
     check_exposure(settings)
-    demo = build_app(Assistant(settings))
+    assistant = Assistant(settings)
+    # While the server starts: the first question then finds everything loaded.
+    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+    demo = build_app(assistant)
     options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,

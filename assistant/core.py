@@ -126,7 +126,7 @@ class Assistant:
         The extractive answerer yields only the final answer.
         """
         cleaned, lang = self.clean_question(question, language)
-        if not self.store.live_doc_ids():
+        if not self.store.live().records:
             yield CitedAnswer(text(lang, "no_documents"), lang, [], found=False)
             return
         model, note = self._chat_model(lang)
@@ -209,11 +209,17 @@ class Assistant:
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
 
+    def warm_up(self) -> None:
+        """Load the embedder, the live documents and the lexical index now, so that the
+        first question does not wait for them (about 1 s per 1,000 chunks)."""
+        self.embedder.embed_query("warm-up")
+        self.retriever.warm_up()
+
     def outline(self, doc_id: str) -> list[str]:
         """The section paths of a document, in document order ("4. X > 4.1 Y")."""
         from assistant.summarize import outline
 
-        return outline([c for c in self.store.live_chunks() if c.metadata.get("doc_id") == doc_id])
+        return outline(self.store.document_chunks(doc_id))
 
     def delete_document(self, doc_id: str) -> bool:
         return self.store.delete_document(doc_id)

@@ -13,10 +13,13 @@ import functools
 import math
 import re
 import threading
-from collections import Counter, defaultdict
+import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from assistant.terms import CONCEPTS, TERMS, fold
 
@@ -91,41 +94,88 @@ def _concept_maps() -> tuple[dict[str, str], dict[str, dict[str, str]], list[tup
     return surface, dict(stems), phrases
 
 
+# Analysing a word is the same every time it is met, and stemming is slow (snowballstemmer
+# is pure Python; a Dutch compound is stemmed once per possible split). A corpus has far
+# fewer distinct words than words, so each word's terms are remembered, per language and
+# term-map setting. The dicts are shared by all threads: single get/set calls are atomic,
+# and the stored tuples never change. Emptied when full, which bounds memory at the cost
+# of stemming again.
+_WORD_CACHE_SIZE = 200_000
+_WORD_CACHES: dict[tuple[str, bool], dict[str, tuple[str, ...]]] = {}
+_RAW_WORD = re.compile(r"[\w§.,-]+")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+
+
+class _NonCombining(dict[int, int | None]):
+    """str.translate table that deletes combining marks, filled as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_NON_COMBINING = _NonCombining()
+
+
+def _fold(text: str) -> str:
+    """`terms.fold`, faster: after the word cache, folding char by char was most of the time."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.lower()).translate(_NON_COMBINING)
+
+
 def analyse(text: str, language: str, concepts: bool = True) -> list[str]:
     """The index terms of `text`, read as `language`; `concepts=False` skips the term map."""
-    surface, stems, phrases = _concept_maps() if concepts else ({}, {}, [])
-    folded = fold(text)
-    for phrase, token in phrases:
-        if phrase in folded:
-            folded = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", f" {token[1:]}§ ", folded)
+    folded = _fold(text)
+    if concepts:
+        for phrase, token in _concept_maps()[2]:
+            if phrase in folded:
+                folded = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", f" {token[1:]}§ ", folded)
+    cache = _WORD_CACHES.get((language, concepts))
+    if cache is None:
+        cache = _WORD_CACHES.setdefault((language, concepts), {})
+    terms: list[str] = []
+    for raw in _RAW_WORD.findall(folded):
+        found = cache.get(raw)
+        if found is None:
+            found = _analyse_word(raw, language, concepts)
+            if len(cache) >= _WORD_CACHE_SIZE:
+                cache.clear()
+            cache[raw] = found
+        terms.extend(found)
+    return terms
+
+
+def _analyse_word(raw: str, language: str, concepts: bool) -> tuple[str, ...]:
+    """The terms of one run of word characters (a word, a number, a hyphenated compound)."""
+    if raw.endswith("§"):
+        return (CONCEPT_PREFIX + raw[:-1],)
+    surface, stems, _ = _concept_maps() if concepts else ({}, {}, [])
     stop = STOP_WORDS.get(language, frozenset())
     stemmer = _stemmer(language)
     lang_stems = stems.get(language, {})
     terms: list[str] = []
-    for raw in re.findall(r"[\w§.,-]+", folded):
-        if raw.endswith("§"):
-            terms.append(CONCEPT_PREFIX + raw[:-1])
+    for tok in _TOKEN.findall(raw):
+        if tok[0].isdigit():
+            terms.append(_DECIMAL_COMMA.sub(".", tok))
             continue
-        for tok in _TOKEN.findall(raw):
-            if tok[0].isdigit():
-                terms.append(re.sub(r"(?<=\d),(?=\d)", ".", tok))
+        # "AI-strategie" is "AI" + "strategie", unless known whole ("Latijns-Amerika").
+        parts = [tok] if tok in surface or "-" not in tok else tok.split("-")
+        for part in parts:
+            if part in stop or len(part) < 2:
                 continue
-            # "AI-strategie" is "AI" + "strategie", unless known whole ("Latijns-Amerika").
-            parts = [tok] if tok in surface or "-" not in tok else tok.split("-")
-            for part in parts:
-                if part in stop or len(part) < 2:
-                    continue
-                if part in surface:
-                    terms.append(surface[part])
-                    continue
-                stem = stemmer.stemWord(part)
-                if stem in lang_stems:
-                    terms.append(lang_stems[stem])
-                elif language == "nl" and concepts:
-                    terms.extend(_split_compound(part, stemmer, lang_stems, surface))
-                else:
-                    terms.append(stem)
-    return terms
+            if part in surface:
+                terms.append(surface[part])
+                continue
+            stem = stemmer.stemWord(part)
+            if stem in lang_stems:
+                terms.append(lang_stems[stem])
+            elif language == "nl" and concepts:
+                terms.extend(_split_compound(part, stemmer, lang_stems, surface))
+            else:
+                terms.append(stem)
+    return tuple(terms)
 
 
 def _split_compound(
@@ -149,8 +199,30 @@ class LexicalDoc:
     language: str
 
 
+# Blocks of postings searched unmerged before the next search merges them.
+_MAX_PENDING_BLOCKS = 16
+
+
+@dataclass
+class _Group:
+    """Where a group's chunks are and what they add to the corpus statistics."""
+
+    start: int  # first row
+    stop: int  # one past the last row
+    terms: np.ndarray  # int32 ids of the terms in the group's chunks
+    chunks: np.ndarray  # int32: for each of those terms, how many of the chunks hold it
+    length: int  # number of terms over all the chunks
+
+
 class BM25Index:
-    """Okapi BM25 over analysed chunks; small enough to rebuild when documents change."""
+    """Okapi BM25 over analysed chunks, updated a group of chunks at a time.
+
+    Each chunk is a row. Postings are kept per term (CSR by term id: the rows
+    holding the term and how often); a removed group's rows are only marked
+    dead until they are more than half of all rows, then dropped. N, the mean
+    length and the document frequencies always count the live chunks only, so
+    scores are those of an index built from scratch over the same chunks.
+    """
 
     def __init__(
         self,
@@ -159,29 +231,178 @@ class BM25Index:
         k1: float = 1.2,
         b: float = 0.75,
     ) -> None:
+        """Index `docs` as the group "" (no group when there are none)."""
         self.k1, self.b = k1, b
         self.concepts = concepts
-        self.ids: list[str] = []
-        self._tf: list[Counter[str]] = []
-        self._len: list[int] = []
-        df: Counter[str] = Counter()
-        for doc in docs:
-            terms = analyse(doc.text, doc.language, concepts)
-            counts = Counter(terms)
-            self.ids.append(doc.chunk_id)
-            self._tf.append(counts)
-            self._len.append(len(terms))
-            df.update(counts.keys())
-        n = len(self.ids)
-        self._avg = (sum(self._len) / n) if n else 0.0
-        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for i, counts in enumerate(self._tf):
-            for term in counts:
-                self._postings[term].append(i)
+        # Searches from several threads (the web app answers questions at once) and
+        # updates from ingestion share the index.
+        self._lock = threading.Lock()
+        self._groups: dict[str, _Group] = {}
+        self._vocab: dict[str, int] = {}
+        self._df = np.zeros(0, np.int64)  # live chunks holding each term id
+        # Per row; arrays keep spare room (see _grown), valid up to self._rows.
+        self._ids: list[str] = []
+        self._lens = np.zeros(0, np.int64)
+        self._alive = np.zeros(0, bool)
+        self._rows = 0
+        self._live = 0
+        self._total = 0  # summed length of the live rows
+        # Postings of term t: self._post_rows / _post_tf[indptr[t]:indptr[t + 1]], plus
+        # blocks (term, row, tf) added since, sorted by term, until they are merged in.
+        self._indptr = np.zeros(1, np.int64)
+        self._post_rows = np.zeros(0, np.int32)
+        self._post_tf = np.zeros(0, np.float32)
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_postings = 0
+        self._norm: np.ndarray | None = None  # BM25 length norm per row, for the current mean
+        docs = list(docs)
+        if docs:
+            self.add("", docs)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return self._live
+
+    def groups(self) -> set[str]:
+        with self._lock:
+            return set(self._groups)
+
+    def add(self, group: str, docs: Iterable[LexicalDoc]) -> None:
+        """Index `docs` as `group`, replacing what the group held before."""
+        docs = list(docs)
+        # Analysis is the slow part and touches no index state: searches go on meanwhile.
+        analysed = [analyse(doc.text, doc.language, self.concepts) for doc in docs]
+        with self._lock:
+            self._remove(group)
+            self._append(group, [doc.chunk_id for doc in docs], analysed)
+
+    def remove(self, group: str) -> None:
+        """Drop the chunks of `group`; nothing happens if there is no such group."""
+        with self._lock:
+            self._remove(group)
+
+    def _append(self, group: str, ids: list[str], analysed: list[list[str]]) -> None:
+        vocab = self._vocab
+        n = len(ids)
+        lengths = np.fromiter((len(terms) for terms in analysed), np.int64, n)
+        occurrences = np.fromiter(
+            (vocab.setdefault(term, len(vocab)) for terms in analysed for term in terms),
+            np.int64,
+            int(lengths.sum()),
+        )
+        # One key per (term, chunk), sorted by term then chunk; its count is the tf.
+        width = max(n, 1)
+        keys, tf = np.unique(occurrences * width + np.repeat(np.arange(n), lengths),
+                             return_counts=True)
+        terms = keys // width
+        group_terms, chunks = np.unique(terms, return_counts=True)
+        start, stop = self._rows, self._rows + n
+        self._df = _grown(self._df, len(vocab))
+        self._df[group_terms] += chunks
+        self._lens = _grown(self._lens, stop)
+        self._lens[start:stop] = lengths
+        self._alive = _grown(self._alive, stop)
+        self._alive[start:stop] = True
+        self._ids.extend(ids)
+        self._rows, self._live = stop, self._live + n
+        self._total += int(lengths.sum())
+        self._groups[group] = _Group(
+            start, stop, group_terms.astype(np.int32), chunks.astype(np.int32),
+            int(lengths.sum()),
+        )
+        if len(keys):
+            self._pending.append((
+                terms.astype(np.int32),
+                (keys % width + start).astype(np.int32),
+                tf.astype(np.float32),
+            ))
+            self._pending_postings += len(keys)
+        self._norm = None
+
+    def _remove(self, group: str) -> None:
+        found = self._groups.pop(group, None)
+        if found is None:
+            return
+        self._alive[found.start : found.stop] = False
+        self._df[found.terms] -= found.chunks
+        self._live -= found.stop - found.start
+        self._total -= found.length
+        self._norm = None
+        if 2 * (self._rows - self._live) > self._rows:
+            self._compact()
+
+    def _merge(self) -> None:
+        """Fold the blocks added since the last merge into the per-term postings."""
+        if not self._pending:
+            return
+        size = len(self._vocab)
+        terms = np.concatenate([block[0] for block in self._pending])
+        order = np.argsort(terms, kind="stable")
+        terms = terms[order]
+        rows = np.concatenate([block[1] for block in self._pending])[order]
+        tf = np.concatenate([block[2] for block in self._pending])[order]
+        new = np.bincount(terms, minlength=size)
+        if len(self._post_rows):
+            old = np.zeros(size, np.int64)
+            old[: len(self._indptr) - 1] = np.diff(self._indptr)
+            new_before = np.zeros(size + 1, np.int64)
+            np.cumsum(new, out=new_before[1:])
+            # Only the new postings are sorted. The merged ones keep their order and move
+            # up by the new postings of the terms before theirs; the i-th new posting (of
+            # term t) moves up by the merged postings of terms up to and including t.
+            to_old = np.arange(len(self._post_rows)) + np.repeat(new_before[:-1], old)
+            to_new = np.arange(len(terms)) + np.cumsum(old)[terms]
+            merged_rows = np.empty(len(to_old) + len(to_new), np.int32)
+            merged_rows[to_old], merged_rows[to_new] = self._post_rows, rows
+            merged_tf = np.empty(len(merged_rows), np.float32)
+            merged_tf[to_old], merged_tf[to_new] = self._post_tf, tf
+            rows, tf, new = merged_rows, merged_tf, new + old
+        self._indptr = np.zeros(size + 1, np.int64)
+        np.cumsum(new, out=self._indptr[1:])
+        self._post_rows, self._post_tf = rows, tf
+        self._pending = []
+        self._pending_postings = 0
+
+    def _compact(self) -> None:
+        """Drop dead rows and the terms only they held; rows and terms are renumbered."""
+        self._merge()
+        alive = self._alive[: self._rows]
+        before = np.zeros(self._rows + 1, np.int64)  # live rows before each row
+        np.cumsum(alive, out=before[1:])
+        keep = alive[self._post_rows]
+        size = len(self._vocab)
+        held = self._df[:size] > 0
+        new_term = np.cumsum(held) - 1
+        post_terms = new_term[
+            np.repeat(np.arange(size), np.diff(self._indptr))[keep]
+        ]
+        self._post_rows = before[self._post_rows[keep]].astype(np.int32)
+        self._post_tf = self._post_tf[keep]
+        self._vocab = {term: int(new_term[i]) for term, i in self._vocab.items() if held[i]}
+        self._df = self._df[:size][held]
+        self._indptr = np.zeros(len(self._df) + 1, np.int64)
+        np.cumsum(np.bincount(post_terms, minlength=len(self._df)), out=self._indptr[1:])
+        for found in self._groups.values():
+            found.start, found.stop = int(before[found.start]), int(before[found.stop])
+            found.terms = new_term[found.terms].astype(np.int32)
+        self._ids = [self._ids[i] for i in np.flatnonzero(alive)]
+        self._lens = self._lens[: self._rows][alive]
+        self._alive = np.ones(self._live, bool)
+        self._rows = self._live
+        self._norm = None
+
+    def _postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows holding term id `term` and its counts there (as float64)."""
+        rows: list[np.ndarray] = []
+        tfs: list[np.ndarray] = []
+        if term + 1 < len(self._indptr):
+            lo, hi = self._indptr[term], self._indptr[term + 1]
+            rows.append(self._post_rows[lo:hi])
+            tfs.append(self._post_tf[lo:hi])
+        for terms, block_rows, block_tf in self._pending:
+            lo, hi = terms.searchsorted(term), terms.searchsorted(term, "right")
+            rows.append(block_rows[lo:hi])
+            tfs.append(block_tf[lo:hi])
+        return np.concatenate(rows), np.concatenate(tfs).astype(np.float64)
 
     def search(
         self,
@@ -190,22 +411,92 @@ class BM25Index:
         k: int,
         allowed: Callable[[str], bool] | None = None,
     ) -> list[tuple[str, float]]:
-        """The best `k` chunk ids for `query` (read as `language`), with BM25 scores."""
-        scores: dict[int, float] = defaultdict(float)
-        for term in set(analyse(query, language, self.concepts)):
-            idf = self._idf.get(term)
-            if idf is None:
-                continue
-            for i in self._postings[term]:
-                tf = self._tf[i][term]
-                norm = self.k1 * (1 - self.b + self.b * self._len[i] / (self._avg or 1.0))
-                scores[i] += idf * tf * (self.k1 + 1) / (tf + norm)
-        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-        out: list[tuple[str, float]] = []
-        for i, score in ranked:
-            if allowed is None or allowed(self.ids[i]):
-                out.append((self.ids[i], score))
-                if len(out) == k:
-                    break
-        return out
+        """The best `k` chunk ids for `query` (read as `language`), with BM25 scores.
 
+        Equal scores rank in the order the chunks were added; `k` < 1 means no limit.
+        """
+        # Sorted: summing in set order would make the last digits of a score, and so the
+        # order of near-ties, differ from one process to the next (string hashing).
+        terms = sorted(set(analyse(query, language, self.concepts)))
+        with self._lock:
+            if not self._live:
+                return []
+            # A merge rewrites every posting: after adding one document, its block is
+            # searched as it is (one binary search per query term) until there are many.
+            if (
+                len(self._pending) > _MAX_PENDING_BLOCKS
+                or 4 * self._pending_postings > len(self._post_rows)
+            ):
+                self._merge()
+            if self._norm is None:
+                avg = self._total / self._live
+                lens = self._lens[: self._rows]
+                self._norm = self.k1 * (1 - self.b + self.b * lens / (avg or 1.0))
+            n, norm = self._live, self._norm
+            rows_parts: list[np.ndarray] = []
+            score_parts: list[np.ndarray] = []
+            for term in terms:
+                t = self._vocab.get(term)
+                f = 0 if t is None else int(self._df[t])
+                if not f:
+                    continue
+                idf = math.log(1 + (n - f + 0.5) / (f + 0.5))
+                rows, tf = self._postings(t)
+                rows_parts.append(rows)
+                score_parts.append(idf * tf * (self.k1 + 1) / (tf + norm[rows]))
+            if not rows_parts:
+                return []
+            rows = np.concatenate(rows_parts)
+            weights = np.concatenate(score_parts)
+            if self._live < self._rows:
+                live = self._alive[rows]
+                rows, weights = rows[live], weights[live]
+            # Adds only append to this list and a compaction replaces it: the rows found
+            # keep their ids after the lock is released.
+            ids = self._ids
+        # Every term of a chunk adds a positive amount: matched chunks score above zero.
+        scores = np.bincount(rows, weights=weights)
+        found = np.flatnonzero(scores)
+        return _best(found, scores[found], ids, k if k > 0 else len(found), allowed)
+
+
+def _best(
+    rows: np.ndarray,
+    scores: np.ndarray,
+    ids: list[str],
+    k: int,
+    allowed: Callable[[str], bool] | None,
+) -> list[tuple[str, float]]:
+    """The first `k` allowed rows by falling score (rising row on ties).
+
+    Only the head of the ranking is sorted, and longer heads only when the
+    filter turns too many of it down.
+    """
+    out: list[tuple[str, float]] = []
+    head = k if allowed is None else 4 * k
+    done = 0
+    while done < len(rows):
+        top_rows, top_scores = rows, scores
+        if head < len(rows):
+            cut = np.partition(scores, len(scores) - head)[len(scores) - head]
+            top = scores >= cut
+            top_rows, top_scores = rows[top], scores[top]
+        order = np.lexsort((top_rows, -top_scores))[:head]
+        for row, score in zip(top_rows[order[done:]], top_scores[order[done:]], strict=True):
+            cid = ids[row]
+            if allowed is None or allowed(cid):
+                out.append((cid, float(score)))
+                if len(out) == k:
+                    return out
+        done = len(order)
+        head *= 4
+    return out
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    """`array` with room for `size` items; the room doubles, so appends cost little."""
+    if size <= len(array):
+        return array
+    out = np.zeros(max(size, 2 * len(array)), array.dtype)
+    out[: len(array)] = array
+    return out

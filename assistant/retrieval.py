@@ -6,6 +6,8 @@
   unrelated). So each language is searched on its own, and a passage's
   relevance is its similarity minus the median similarity of the best
   passages in its language: what stands out within its language ranks first.
+  The search is exact, over the live chunks' vectors held in memory
+  (`assistant.live`), one matrix per language.
 * Lexical: BM25 over stemmed terms, with names and domain words mapped to
   shared concepts across languages (`assistant.lexical`). It catches exact
   names and numbers that embeddings blur.
@@ -26,6 +28,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.lexical import BM25Index, LexicalDoc
+from assistant.live import LiveSnapshot
 from assistant.settings import Settings
 from assistant.store import ChunkStore, SearchHit
 
@@ -67,24 +70,32 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self._lexical: tuple[tuple[str, ...], BM25Index, dict[str, SearchHit]] | None = None
-        self._lock = threading.Lock()
+        self._lexical = BM25Index((), concepts=settings.term_map)
+        self._lexical_lock = threading.Lock()
 
-    def _lexical_index(self) -> tuple[BM25Index, dict[str, SearchHit]]:
-        """The BM25 index of the live documents, rebuilt when they change."""
-        live = tuple(self.store.live_doc_ids())
-        with self._lock:
-            if self._lexical is None or self._lexical[0] != live:
-                chunks = {hit.chunk_id: hit for hit in self.store.live_chunks()}
-                index = BM25Index(
-                    (
-                        LexicalDoc(cid, _lexical_text(h), str(h.metadata.get("language", "en")))
-                        for cid, h in chunks.items()
-                    ),
-                    concepts=self.settings.term_map,
-                )
-                self._lexical = (live, index, chunks)
-            return self._lexical[1], self._lexical[2]
+    def _lexical_index(self, live: LiveSnapshot) -> BM25Index:
+        """The BM25 index, brought up to the live documents: only the documents that
+        came or went since the last question are analysed or dropped."""
+        with self._lexical_lock:
+            have = self._lexical.groups()
+            for key in have - live.versions.keys():
+                self._lexical.remove(key)
+            # Sorted: equal BM25 scores rank in the order chunks were added, and set order
+            # would differ from one process to the next.
+            for key in sorted(live.versions.keys() - have):
+                self._lexical.add(key, (
+                    LexicalDoc(cid, _lexical_text(live.chunks[cid]),
+                               str(live.chunks[cid].metadata.get("language", "en")))
+                    for cid in live.versions[key]
+                ))
+            return self._lexical
+
+    def warm_up(self) -> None:
+        """Load the live documents and build the lexical index now rather than at the
+        first question (the web app does this while it starts)."""
+        live = self.store.live()
+        if self.settings.retrieval != "dense":
+            self._lexical_index(live)
 
     def retrieve(
         self,
@@ -98,10 +109,11 @@ class HybridRetriever:
             raise ValueError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
         vector = self.embedder.embed_query(question)
         filters = filters or RetrievalFilter()
-        dense, baselines = self._dense(vector, filters)
+        live = self.store.live()
+        dense, baselines = self._dense(vector, filters, live)
         lexical: list[SearchHit] = []
         if mode != "dense":
-            lexical = self._lexical_hits(question, question_language, filters)
+            lexical = self._lexical_hits(question, question_language, filters, live)
         if mode == "dense":
             fused = [(h, 1.0 / (RRF_K + r)) for r, h in enumerate(dense, 1)]
         elif mode == "lexical":
@@ -110,62 +122,62 @@ class HybridRetriever:
             fused = _rrf(
                 [(dense, self.settings.dense_weight), (lexical, self.settings.lexical_weight)]
             )
-        candidates = self._complete(fused[: max(3 * k, 15)], vector, baselines)
+        candidates = self._complete(fused[: max(3 * k, 15)], vector, baselines, live)
         return vector, _mmr(candidates, k, self.settings.mmr_lambda)
 
     def _dense(
-        self, vector: list[float], filters: RetrievalFilter
+        self, vector: list[float], filters: RetrievalFilter, live: LiveSnapshot
     ) -> tuple[list[SearchHit], dict[str, float]]:
-        where: dict[str, Any] = {}
-        if filters.language:
-            where["language"] = filters.language
-        languages = [filters.language] if filters.language else self.store.live_languages()
+        """The best `CALIBRATION_POOL` live passages of each language, by relevance."""
+        query = np.asarray(vector, dtype=np.float32)
+        query /= float(np.linalg.norm(query)) or 1.0
+        languages = [filters.language] if filters.language else live.languages
         pooled: list[SearchHit] = []
         baselines: dict[str, float] = {}
         for language in languages:
-            hits = self.store.search(vector, CALIBRATION_POOL, {**where, "language": language})
-            if not hits:
+            rows = live.language_vectors.get(language)
+            found = rows.nearest(query, CALIBRATION_POOL) if rows else []
+            if not found:
                 continue
-            baselines[language] = statistics.median(h.score for h in hits)
+            baselines[language] = statistics.median(sim for _, sim, _ in found)
             pooled.extend(
-                dataclasses.replace(h, relevance=h.score - baselines[language])
-                for h in hits
-                if filters.accepts(h.metadata)
+                dataclasses.replace(live.chunks[cid], score=sim,
+                                    relevance=sim - baselines[language], embedding=vec)
+                for cid, sim, vec in found
+                if filters.accepts(live.chunks[cid].metadata)
             )
         pooled.sort(key=lambda h: h.relevance, reverse=True)
         return pooled, baselines
 
     def _lexical_hits(
-        self, question: str, language: str, filters: RetrievalFilter
+        self, question: str, language: str, filters: RetrievalFilter, live: LiveSnapshot
     ) -> list[SearchHit]:
-        index, chunks = self._lexical_index()
+        index = self._lexical_index(live)
         found = index.search(
             question,
             language,
             LEXICAL_POOL,
-            allowed=lambda cid: filters.accepts(chunks[cid].metadata),
+            allowed=lambda cid: cid in live.chunks and filters.accepts(live.chunks[cid].metadata),
         )
-        return [chunks[cid] for cid, _ in found]
+        return [live.chunks[cid] for cid, _ in found]
 
     def _complete(
         self,
         fused: Sequence[tuple[SearchHit, float]],
         vector: Sequence[float],
         baselines: dict[str, float],
+        live: LiveSnapshot,
     ) -> list[tuple[SearchHit, float]]:
         """Give lexical-only hits their vector, similarity and calibrated relevance."""
-        missing = [h.chunk_id for h, _ in fused if h.embedding is None]
-        vectors = self.store.embeddings(missing)
-        query = np.asarray(vector)
+        query = np.asarray(vector, dtype=np.float32)
+        query /= float(np.linalg.norm(query)) or 1.0
         out = []
         for hit, score in fused:
             if hit.embedding is None:
-                emb = vectors.get(hit.chunk_id)
+                emb = live.vector(hit.chunk_id)
                 if emb is None:
-                    # Its document was replaced after the lexical index was built: the
-                    # chunk is gone, and the new version's chunks are found next time.
                     continue
-                sim = float(np.asarray(emb) @ query)
+                sim = float(emb @ query)
                 base = baselines.get(str(hit.metadata.get("language")), 0.0)
                 hit = dataclasses.replace(hit, embedding=emb, score=sim, relevance=sim - base)
             out.append((hit, score))

@@ -85,7 +85,8 @@ class Settings:
     chroma_mode: str = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8000
-    chroma_token: str = ""  # sent as "Authorization: Bearer <token>" when set
+    # Sent as "Authorization: Bearer <token>" and "X-Chroma-Token: <token>" when set.
+    chroma_token: str = ""
     chroma_ssl: bool = False
     # Server mode only: where on the server the index lives. Several indexes can share
     # one server under different database names; a missing database is created.

@@ -21,6 +21,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.live import LiveSnapshot, LiveView
 from assistant.settings import Settings
 
 CHUNKS = "chunks"
@@ -37,6 +39,9 @@ _PLACEHOLDER_VECTOR = [1.0]
 _PENDING_PREFIX = "pending:"
 LIVE_CHUNKS_PAGE = 5000
 _SOURCE_PREFIX = "source:"
+# Changed by every write that changes the live set; readers keep what they loaded
+# until it changes (see `assistant.live`).
+_GENERATION_ID = "generation"
 # A pending record names its writer, so that `recover()` in another store (the web app's
 # upload next to an `assistant ingest`) leaves a write that is still running alone.
 # A writer that cannot be checked (another host on a shared server) counts as dead once
@@ -137,9 +142,10 @@ def _open_server_client(settings: Settings) -> Any:
     import chromadb
     from chromadb.errors import NotFoundError
 
-    headers = (
-        {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
-    )
+    # Both forms Chroma's token auth accepts: a proxy or `chroma run` configured for
+    # bearer tokens reads the first, Chroma Cloud the second.
+    token = settings.chroma_token
+    headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
 
     def connect() -> Any:
         return chromadb.HttpClient(
@@ -250,6 +256,7 @@ class ChunkStore:
             metadata={"embedder": embedder_id},
         )
         self._manifest = client.get_or_create_collection(MANIFEST, embedding_function=None)
+        self._view: LiveView | None = None
         built_with = (self._chunks.metadata or {}).get("embedder")
         if built_with != embedder_id:
             raise EmbedderMismatchError(
@@ -284,6 +291,17 @@ class ChunkStore:
         ]
         return sorted(records, key=lambda r: (r.title.lower(), r.source))
 
+    def generation(self) -> str | None:
+        """The marker writers change with the live set; None in an index that has none yet."""
+        got = self._manifest.get(ids=[_GENERATION_ID], include=["metadatas"])
+        return str(got["metadatas"][0].get("value")) if got["ids"] else None
+
+    def live(self) -> LiveSnapshot:
+        """The live documents and their chunks, read again only after a change."""
+        if self._view is None:
+            self._view = LiveView(self)
+        return self._view.current()
+
     def live_languages(self) -> list[str]:
         return sorted({r.language for r in self.documents()})
 
@@ -291,10 +309,13 @@ class ChunkStore:
         return sorted({r.doc_id for r in self.documents()})
 
     def find_by_doc_id(self, doc_id: str) -> DocumentRecord | None:
-        for record in self.documents():
-            if record.doc_id == doc_id:
-                return record
-        return None
+        got = self._manifest.get(where={"doc_id": doc_id}, include=["metadatas"])
+        records = [
+            DocumentRecord(**meta)
+            for rid, meta in zip(got["ids"], got["metadatas"], strict=True)
+            if rid.startswith(_SOURCE_PREFIX)
+        ]
+        return min(records, key=lambda r: r.source) if records else None
 
     def find_by_source(self, source: str) -> DocumentRecord | None:
         got = self._manifest.get(ids=[source_key(source)], include=["metadatas"])
@@ -306,10 +327,15 @@ class ChunkStore:
         return len(self._chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     def search(
-        self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
+        self,
+        embedding: Sequence[float],
+        k: int,
+        where: dict[str, Any] | None = None,
+        live: list[str] | None = None,
     ) -> list[SearchHit]:
-        """Nearest chunks among live documents only, with their vectors."""
-        live = self.live_doc_ids()
+        """Nearest chunks among live documents only (`live`: their ids, when known), with
+        their vectors. Exact but slow on a large index: the filter runs before the search."""
+        live = self.live_doc_ids() if live is None else live
         if not live or k <= 0:
             return []
         res = self._chunks.query(
@@ -326,24 +352,40 @@ class ChunkStore:
             )
         ]
 
-    def live_chunks(self) -> list[SearchHit]:
-        """Every chunk of the live documents (text and metadata, no vectors), score 0."""
-        live = self.live_doc_ids()
-        if not live:
-            return []
+    def chunks_of(
+        self, doc_ids: Sequence[str], vectors: bool = False
+    ) -> dict[str, list[SearchHit]]:
+        """The chunks of these documents (text and metadata; with `vectors`, their vectors
+        too), by document id."""
+        out: dict[str, list[SearchHit]] = {d: [] for d in doc_ids}
+        if not doc_ids:
+            return out
+        where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
+        read = 0
         # In pages: one get() of every chunk fails past ~32,000 chunks (SQLite's limit on
         # the variables of one statement).
-        hits: list[SearchHit] = []
         while True:
-            got = self._chunks.get(where=_where(live, None), include=["documents", "metadatas"],
-                                   limit=LIVE_CHUNKS_PAGE, offset=len(hits))
-            hits.extend(
-                SearchHit(cid, text, meta, 0.0)
-                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
-                                           strict=True)
-            )
+            got = self._chunks.get(where=where, include=include, limit=LIVE_CHUNKS_PAGE,
+                                   offset=read)
+            read += len(got["ids"])
+            embeddings = got["embeddings"] if vectors else [None] * len(got["ids"])
+            for cid, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"],
+                                            embeddings, strict=True):
+                out.setdefault(str(meta.get("doc_id", "")), []).append(
+                    SearchHit(cid, text, meta, 0.0, embedding=vec)
+                )
             if len(got["ids"]) < LIVE_CHUNKS_PAGE:
-                return hits
+                return out
+
+    def document_chunks(self, doc_id: str) -> list[SearchHit]:
+        """One document's chunks in document order (text and metadata, no vectors)."""
+        hits = self.chunks_of([doc_id])[doc_id]
+        return sorted(hits, key=lambda h: int(h.metadata.get("chunk_index", 0)))
+
+    def live_chunks(self) -> list[SearchHit]:
+        """Every chunk of the live documents (text and metadata, no vectors), score 0."""
+        return list(self.live().chunks.values())
 
     def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         if not chunk_ids:
@@ -392,6 +434,7 @@ class ChunkStore:
                 embeddings=[_PLACEHOLDER_VECTOR],
                 metadatas=[asdict(record)],
             )
+            self._bump_generation()
             if replaced and self.find_by_doc_id(replaced) is None:
                 self._chunks.delete(where={"doc_id": replaced})
             self._manifest.delete(ids=[pending_id])
@@ -403,8 +446,17 @@ class ChunkStore:
             if not records:
                 return False
             self._manifest.delete(ids=[r.key for r in records])
+            self._bump_generation()
             self._chunks.delete(where={"doc_id": doc_id})
             return True
+
+    def _bump_generation(self) -> None:
+        # After the manifest change, never before: see `assistant.live`.
+        self._manifest.upsert(
+            ids=[_GENERATION_ID],
+            embeddings=[_PLACEHOLDER_VECTOR],
+            metadatas=[{"value": uuid.uuid4().hex}],
+        )
 
     def recover(self) -> int:
         """Remove chunks left by an interrupted write. Returns how many were removed."""
@@ -415,18 +467,23 @@ class ChunkStore:
                 for rid, meta in zip(got["ids"], got["metadatas"], strict=True)
                 if rid.startswith(_PENDING_PREFIX)
             ]
-            if not pending:
-                return 0
-            live = set(self.live_doc_ids())
+            # An index from before the marker has none (readers then read the manifest on
+            # every question). A writer killed between its flip and the marker leaves readers
+            # in other processes on the old version: a dead write changes the marker too.
+            stale_marker = _GENERATION_ID not in got["ids"]
+            live = set(self.live_doc_ids()) if pending else set()
             removed = 0
             for rid, meta in pending:
                 if _writer_alive(rid, meta):
                     continue  # not leftovers: another store is writing them right now
+                stale_marker = True
                 for doc_id in (meta.get("doc_id", ""), meta.get("replaces", "")):
                     if doc_id and doc_id not in live:
                         removed += self.chunk_count(doc_id)
                         self._chunks.delete(where={"doc_id": doc_id})
                 self._manifest.delete(ids=[rid])
+            if stale_marker:
+                self._bump_generation()
             return removed
 
 

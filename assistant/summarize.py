@@ -102,8 +102,7 @@ def choose(
     doc = find_document(docs, document)
     if doc is None:
         raise SummaryError(text(language, "document_not_found", document=document))
-    chunks = [c for c in assistant.store.live_chunks() if c.metadata.get("doc_id") == doc.doc_id]
-    chunks.sort(key=lambda c: int(c.metadata.get("chunk_index", 0)))
+    chunks = assistant.store.document_chunks(doc.doc_id)
     if not section:
         return SectionChoice(doc, None, chunks)
     paths = outline(chunks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -186,6 +187,9 @@ class Indexer:
     ) -> FileOutcome:
         """Ingest one file. `force` re-embeds it even if its content is already indexed,
         e.g. after a change of chunking, or to repair a document (the "re-index" button)."""
+        existing = None if force else self._indexed_copy(path)
+        if existing is not None:
+            return _unchanged(path, existing)
         try:
             # In a reader process that is killed if the file takes too long (see ingest.limits).
             doc = load_limited(
@@ -194,12 +198,10 @@ class Indexer:
         except IngestError as err:
             return FileOutcome(path, "failed", err.reason, code=err.code, params=dict(err.params))
         source = str(path.resolve())
+        # Again after reading: the file may have changed since it was hashed.
         existing = None if force else self.store.find_by_doc_id(doc.content_hash)
         if existing is not None:
-            return FileOutcome(
-                path, "unchanged", doc_id=existing.doc_id, title=existing.title,
-                language=existing.language, pages=existing.pages, chunks=existing.chunks,
-            )
+            return _unchanged(path, existing)
         chunks = chunk_document(doc.pages, self.settings.chunk_size,
                                 self.settings.chunk_overlap_sentences)
         if not chunks:
@@ -225,6 +227,18 @@ class Indexer:
             pages=len(doc.pages), chunks=len(chunks),
         )
 
+    def _indexed_copy(self, path: Path) -> DocumentRecord | None:
+        """The live document with this file's exact content, found by hashing the bytes
+        before parsing them: re-ingesting an unchanged corpus then parses nothing."""
+        try:
+            if not path.is_file() or path.stat().st_size > self.settings.max_file_bytes:
+                return None  # the loader reports why
+            with path.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError:
+            return None
+        return self.store.find_by_doc_id(digest)
+
     def _embed(self, texts: list[str], name: str, show: bool) -> list[list[float]]:
         bar = _progress_bar(len(texts), show and len(texts) > 2 * EMBED_BATCH, unit="chunk",
                             desc=f"  {name[:30]}", leave=False)
@@ -237,6 +251,13 @@ class Indexer:
         if bar is not None:
             bar.close()
         return vectors
+
+
+def _unchanged(path: Path, existing: DocumentRecord) -> FileOutcome:
+    return FileOutcome(
+        path, "unchanged", doc_id=existing.doc_id, title=existing.title,
+        language=existing.language, pages=existing.pages, chunks=existing.chunks,
+    )
 
 
 def _record(doc: LoadedDocument, source: str, language: str, n_chunks: int) -> DocumentRecord:

@@ -93,3 +93,18 @@ def test_question_in_unsupported_language_gets_an_english_answer(
 ) -> None:
     answer = corpus_assistant.ask("Welche Länder führen den Index an?")
     assert answer.language == "en"
+
+
+def test_in_memory_search_finds_what_chroma_finds(corpus_assistant: Assistant) -> None:
+    # The dense search runs over the live vectors held in memory; Chroma's own filtered
+    # query over the same index must name the same passages, with the same similarities.
+    live = corpus_assistant.store.live()
+    assert len(live) == corpus_assistant.store.chunk_count() > 100
+    for question in ("Welke landen vormen de kopgroep?", "inversión en IA", "AI talent"):
+        vector = corpus_assistant.embedder.embed_query(question)
+        query = np.asarray(vector, dtype=np.float32) / np.linalg.norm(vector)
+        for language in ("nl", "es", "en"):
+            ours = live.language_vectors[language].nearest(query, 20)
+            chroma = corpus_assistant.store.search(vector, 20, {"language": language})
+            assert [cid for cid, _, _ in ours] == [h.chunk_id for h in chroma]
+            assert np.allclose([s for _, s, _ in ours], [h.score for h in chroma], atol=1e-4)

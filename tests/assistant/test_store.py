@@ -74,7 +74,7 @@ def test_search_filters_by_metadata(settings: Settings) -> None:
     assert hits and {h.metadata["doc_id"] for h in hits} == {"b"}
 
 
-def test_live_chunks_are_read_in_pages(
+def test_chunks_are_read_in_pages(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import assistant.store as store_module
@@ -84,7 +84,12 @@ def test_live_chunks_are_read_in_pages(
     store = ChunkStore.open(settings, "m")
     for i, doc_id in enumerate(("d1", "d2", "d3")):
         store.replace_document(record(doc_id, f"/r/{doc_id}.pdf", 8), chunks(doc_id, 8, i + 1.0))
-    ids = [h.chunk_id for h in store.live_chunks()]
+    got = store.chunks_of(["d1", "d2", "d3"])
+    ids = [h.chunk_id for hits in got.values() for h in hits]
     assert len(ids) == 24 and len(set(ids)) == 24
+    assert {d: len(h) for d, h in got.items()} == {"d1": 8, "d2": 8, "d3": 8}
     store.replace_document(record("d4", "/r/d4.pdf", 4), chunks("d4", 4))
-    assert len({h.chunk_id for h in store.live_chunks()}) == 28  # 28 = 4 pages of 7
+    got = store.chunks_of(["d1", "d2", "d3", "d4"])
+    assert sum(len(h) for h in got.values()) == 28  # 28 = 4 pages of 7
+    assert [h.chunk_id for h in store.document_chunks("d2")] == [f"d2:{i}" for i in range(8)]
+    assert len(store.live_chunks()) == 28

@@ -137,8 +137,9 @@ def test_replace_document_flips_to_the_new_version(store_settings: Settings) -> 
     assert store.chunk_count("v1") == 0 and store.chunk_count("v2") == 3
     assert store.chunk_count() == 3
     assert doc_ids(store.search(QUERY, 10)) == {"v2"}
-    # Only the live record is left in the manifest: no pending record survives a write.
-    assert store._manifest.count() == 1  # noqa: SLF001
+    # Only the live record (and the generation marker) is left in the manifest: no
+    # pending record survives a write.
+    assert sorted(store._manifest.get()["ids"]) == ["generation", record("v2").key]  # noqa: SLF001
     # A write that stops before the flip leaves the old version live and whole.
     write_unlisted(store, "v3", n=4)
     assert [d.doc_id for d in store.documents()] == ["v2"]
@@ -228,10 +229,15 @@ def test_recover_removes_the_orphans_a_pending_record_names(store_settings: Sett
     # ... and another one before the flip of a second file.
     write_unlisted(store, "ghost")
     assert store.live_doc_ids() == ["v2"]
+    marker = store.generation()
     assert store.recover() == 4  # two chunks of v1, two of ghost
     assert store.chunk_count() == 3 and store.chunk_count("v2") == 3
-    assert store._manifest.count() == 1  # noqa: SLF001
-    assert store.recover() == 0
+    assert sorted(store._manifest.get()["ids"]) == ["generation", record("v2").key]  # noqa: SLF001
+    # The killed writer never changed the marker after its flip: recovery does, so that
+    # readers in other processes load v2.
+    assert store.generation() != marker
+    marker = store.generation()
+    assert store.recover() == 0 and store.generation() == marker
 
 
 def test_another_embedder_is_refused_until_a_rebuild(store_settings: Settings) -> None:
@@ -300,6 +306,7 @@ def test_server_mode_sends_the_token_a_proxy_checks(
             store.replace_document(record("a"), chunks("a"))
             assert store.live_doc_ids() == ["a"]
             assert proxy.seen and set(proxy.seen) == {"Bearer s3cret"}
+            assert set(proxy.seen_x_token) == {"s3cret"}  # the header Chroma Cloud reads
             for token in ("wrong", ""):
                 with pytest.raises(ChromaServerUnavailableError) as err:
                     ChunkStore.open(good.replace(chroma_token=token), "m")

@@ -10,6 +10,7 @@ import pytest
 from assistant import Settings
 from assistant.embeddings import make_embedder
 from assistant.store import ChunkStore
+from ingest import pipeline
 from ingest.pipeline import Indexer
 from tests.conftest import CORPUS_PDFS, FIXTURES
 
@@ -42,11 +43,19 @@ def indexer(settings: Settings, fail_after: int | None = None) -> tuple[Indexer,
     return Indexer(settings, store, counting), counting
 
 
-def test_reingest_of_unchanged_files_embeds_nothing(settings: Settings) -> None:
+def test_reingest_of_unchanged_files_embeds_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, emb = indexer(settings)
     report = first.ingest([CORPUS_PDFS[0]])
     assert report.indexed == 1 and emb.embedded == report.chunks > 0
     again, emb2 = indexer(settings)
+
+    def not_parsed(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        raise AssertionError(f"{path} was parsed although its bytes are indexed")
+
+    # Known bytes are recognised by their hash before any parsing.
+    monkeypatch.setattr(pipeline, "load_limited", not_parsed)
     report2 = again.ingest([CORPUS_PDFS[0]])
     assert report2.unchanged == 1 and report2.indexed == 0
     assert emb2.embedded == 0

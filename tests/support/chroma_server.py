@@ -137,13 +137,14 @@ class TokenProxy:
 
     Forwards every request to the server when it carries `Authorization: Bearer
     <token>`, answers 401 otherwise (as Caddy or nginx would, in plain text), and
-    records the Authorization header of each request.
+    records the Authorization and X-Chroma-Token headers of each request.
     """
 
     def __init__(self, upstream: ChromaServer, token: str) -> None:
         self.upstream = upstream
         self.token = token
         self.seen: list[str | None] = []
+        self.seen_x_token: list[str | None] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server = ChromaServer("127.0.0.1", self._server.server_address[1])
@@ -156,6 +157,7 @@ class TokenProxy:
                 header = self.headers.get("Authorization")
                 with proxy._lock:
                     proxy.seen.append(header)
+                    proxy.seen_x_token.append(self.headers.get("X-Chroma-Token"))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 if header != f"Bearer {proxy.token}":
