@@ -208,6 +208,8 @@ class Indexer:
             return FileOutcome(path, "failed", "no text to index", code="no_text")
         language = detect_language(" ".join(p.text for p in doc.pages[:3]))
         try:
+            # Before the embedding, which takes far longer than the write it prepares.
+            self.store.check_room()
             vectors = self._embed([embedding_text(c) for c in chunks], path.name, show_chunks)
             record = _record(doc, source, language, len(chunks))
             self.store.replace_document(record, _stored(doc, record, chunks, vectors))

@@ -93,3 +93,25 @@ def test_chunks_are_read_in_pages(
     assert sum(len(h) for h in got.values()) == 28  # 28 = 4 pages of 7
     assert [h.chunk_id for h in store.document_chunks("d2")] == [f"d2:{i}" for i in range(8)]
     assert len(store.live_chunks()) == 28
+
+
+def test_writes_are_refused_up_front_when_the_disk_is_nearly_full(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.store as store_module
+    from assistant.store import LowSpaceError, storage_problem
+
+    store = ChunkStore.open(settings, "m")
+    store.replace_document(record("a", "/r/a.pdf"), chunks("a"))
+    before = (store.documents(), store.chunk_count(), store.generation())
+    # More than any disk has free: every write must stop before it begins.
+    monkeypatch.setattr(store_module, "MIN_FREE_BYTES", 2**62)
+    with pytest.raises(LowSpaceError) as err:
+        store.replace_document(record("b", "/r/b.pdf"), chunks("b"))
+    with pytest.raises(LowSpaceError):
+        store.delete_document("a")
+    assert (store.documents(), store.chunk_count(), store.generation()) == before
+    assert store._manifest.count() == 2  # noqa: SLF001 - no pending record was written
+    message = storage_problem(err.value, settings)
+    assert message and "is full" in message and "kB free" in message
+    assert str(settings.data_dir) in message
