@@ -207,7 +207,7 @@ class Assistant:
         return generated_summary(self, choice, lang)
 
     def documents(self) -> list[DocumentRecord]:
-        return self.store.documents()
+        return self.store.listed_documents()
 
     def warm_up(self) -> None:
         """Load the embedder, the live documents and the lexical index now, so that the

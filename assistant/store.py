@@ -271,6 +271,7 @@ class ChunkStore:
         )
         self._manifest = client.get_or_create_collection(MANIFEST, embedding_function=None)
         self._view: LiveView | None = None
+        self._listed: tuple[str | None, list[DocumentRecord]] = (None, [])
         built_with = (self._chunks.metadata or {}).get("embedder")
         if built_with != embedder_id:
             raise EmbedderMismatchError(
@@ -309,6 +310,17 @@ class ChunkStore:
         """The marker writers change with the live set; None in an index that has none yet."""
         got = self._manifest.get(ids=[_GENERATION_ID], include=["metadatas"])
         return str(got["metadatas"][0].get("value")) if got["ids"] else None
+
+    def listed_documents(self) -> list[DocumentRecord]:
+        """`documents()`, read again only after the generation marker changed (the web UI
+        lists documents several times per click; one marker read costs ~0.5 ms)."""
+        generation = self.generation()  # before the manifest: see `assistant.live`
+        cached_generation, cached = self._listed
+        if generation is not None and generation == cached_generation:
+            return list(cached)
+        records = self.documents()
+        self._listed = (generation, records)
+        return list(records)
 
     def live(self) -> LiveSnapshot:
         """The live documents and their chunks, read again only after a change."""

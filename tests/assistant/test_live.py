@@ -104,3 +104,17 @@ def test_an_index_without_a_generation_is_read_on_every_question(settings: Setti
     assert view.current().doc_ids == []
     store.recover()  # the next ingest adds the marker
     assert store.generation() is not None
+
+
+def test_the_document_list_is_read_again_only_after_a_change(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ChunkStore.open(settings, "m")
+    store.replace_document(record("a", "/r/a.pdf"), chunks("a"))
+    count = Counting(store, monkeypatch)
+    assert [r.doc_id for r in store.listed_documents()] == ["a"]
+    assert [r.doc_id for r in store.listed_documents()] == ["a"]
+    assert count.manifest_reads == 1
+    ChunkStore.open(settings, "m").replace_document(record("b", "/r/b.pdf"), chunks("b"))
+    assert [r.doc_id for r in store.listed_documents()] == ["a", "b"]
+    assert count.manifest_reads == 2

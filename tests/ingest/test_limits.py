@@ -473,6 +473,9 @@ class _Store:
     def find_by_doc_id(self, doc_id: str) -> None:
         return None
 
+    def check_room(self) -> None:
+        pass
+
     def replace_document(self, record: object, chunks: list[object]) -> None:
         self.written.append(record.file_name)  # type: ignore[attr-defined]
 
