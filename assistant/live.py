@@ -72,8 +72,6 @@ class LiveSnapshot:
     chunks: dict[str, SearchHit]  # without vectors: see `vector` and `languages_vectors`
     # version key -> chunk ids of that document, in document order
     versions: dict[str, tuple[str, ...]]
-    # version key -> the unit vectors of those chunks, row for row
-    vectors: dict[str, np.ndarray]
     # None when some document could not be read whole: the next question reloads.
     generation: str | None
     language_vectors: dict[str, LanguageVectors] = field(default_factory=dict)
@@ -105,8 +103,9 @@ def _with_indexes(
     vectors: dict[str, np.ndarray],
     generation: str | None,
 ) -> LiveSnapshot:
-    """The snapshot with one vector matrix per chunk language (a copy: rebuilt per change,
-    tens of milliseconds at 50k chunks, against a question's search of about one)."""
+    """The snapshot with one vector matrix per chunk language, from each version's vectors
+    (`vectors`, row for row with `versions`). Rebuilt per change: tens of milliseconds at
+    50k chunks, against a question's search of about one."""
     ids: dict[str, list[str]] = defaultdict(list)
     blocks: dict[str, list[np.ndarray]] = defaultdict(list)
     for key in sorted(versions):
@@ -120,10 +119,10 @@ def _with_indexes(
         for lang in ids
     }
     rows = {cid: (lang, i) for lang, lv in language_vectors.items() for i, cid in enumerate(lv.ids)}
-    return LiveSnapshot(records, chunks, versions, vectors, generation, language_vectors, rows)
+    return LiveSnapshot(records, chunks, versions, generation, language_vectors, rows)
 
 
-EMPTY = LiveSnapshot((), {}, {}, {}, None)
+EMPTY = LiveSnapshot((), {}, {}, None)
 
 
 class LiveView:
@@ -152,7 +151,9 @@ class LiveView:
             # The same content listed twice (possible through the Python API) is one version.
             wanted.setdefault(version_key(record), record)
         versions = {key: ids for key, ids in old.versions.items() if key in wanted}
-        vectors = {key: old.vectors[key] for key in versions}
+        # Taken back out of the old matrices: the snapshot keeps each vector once.
+        vectors = {key: _matrix([old.vector(c) for c in ids])  # type: ignore[misc]
+                   for key, ids in versions.items()}
         chunks = {cid: old.chunks[cid] for ids in versions.values() for cid in ids}
         complete = True
         missing = [r for key, r in wanted.items() if key not in versions]
@@ -176,10 +177,14 @@ class LiveView:
         )
 
 
-def _unit_rows(rows: Sequence[Sequence[float]]) -> np.ndarray:
+def _matrix(rows: Sequence[Sequence[float]]) -> np.ndarray:
     if not len(rows):
         return np.zeros((0, 0), dtype=np.float32)
-    matrix = np.asarray(rows, dtype=np.float32)
+    return np.asarray(rows, dtype=np.float32)
+
+
+def _unit_rows(rows: Sequence[Sequence[float]]) -> np.ndarray:
+    matrix = _matrix(rows)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms > 0, norms, 1.0)
 

@@ -110,7 +110,9 @@ class HybridRetriever:
         vector = self.embedder.embed_query(question)
         filters = filters or RetrievalFilter()
         live = self.store.live()
-        dense, baselines = self._dense(vector, filters, live)
+        query = np.asarray(vector, dtype=np.float32)
+        query /= float(np.linalg.norm(query)) or 1.0
+        dense, baselines = self._dense(query, filters, live)
         lexical: list[SearchHit] = []
         if mode != "dense":
             lexical = self._lexical_hits(question, question_language, filters, live)
@@ -122,15 +124,14 @@ class HybridRetriever:
             fused = _rrf(
                 [(dense, self.settings.dense_weight), (lexical, self.settings.lexical_weight)]
             )
-        candidates = self._complete(fused[: max(3 * k, 15)], vector, baselines, live)
+        candidates = self._complete(fused[: max(3 * k, 15)], query, baselines, live)
         return vector, _mmr(candidates, k, self.settings.mmr_lambda)
 
     def _dense(
-        self, vector: list[float], filters: RetrievalFilter, live: LiveSnapshot
+        self, query: np.ndarray, filters: RetrievalFilter, live: LiveSnapshot
     ) -> tuple[list[SearchHit], dict[str, float]]:
-        """The best `CALIBRATION_POOL` live passages of each language, by relevance."""
-        query = np.asarray(vector, dtype=np.float32)
-        query /= float(np.linalg.norm(query)) or 1.0
+        """The best `CALIBRATION_POOL` live passages of each language, by relevance
+        (`query`: the question's unit vector)."""
         languages = [filters.language] if filters.language else live.languages
         pooled: list[SearchHit] = []
         baselines: dict[str, float] = {}
@@ -164,13 +165,11 @@ class HybridRetriever:
     def _complete(
         self,
         fused: Sequence[tuple[SearchHit, float]],
-        vector: Sequence[float],
+        query: np.ndarray,
         baselines: dict[str, float],
         live: LiveSnapshot,
     ) -> list[tuple[SearchHit, float]]:
         """Give lexical-only hits their vector, similarity and calibrated relevance."""
-        query = np.asarray(vector, dtype=np.float32)
-        query /= float(np.linalg.norm(query)) or 1.0
         out = []
         for hit, score in fused:
             if hit.embedding is None:

@@ -122,6 +122,15 @@ def _where(live: list[str], where: dict[str, Any] | None) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def _records(got: Mapping[str, Any]) -> list[DocumentRecord]:
+    """The document records of a manifest read (pending records and the marker left out)."""
+    return [
+        DocumentRecord(**meta)
+        for rid, meta in zip(got["ids"], got["metadatas"], strict=True)
+        if rid.startswith(_SOURCE_PREFIX)
+    ]
+
+
 def source_key(source: str) -> str:
     return _SOURCE_PREFIX + hashlib.sha1(source.encode("utf-8")).hexdigest()
 
@@ -298,12 +307,7 @@ class ChunkStore:
     # -- reading ---------------------------------------------------------------
 
     def documents(self) -> list[DocumentRecord]:
-        got = self._manifest.get(include=["metadatas"])
-        records = [
-            DocumentRecord(**meta)
-            for rid, meta in zip(got["ids"], got["metadatas"], strict=True)
-            if rid.startswith(_SOURCE_PREFIX)
-        ]
+        records = _records(self._manifest.get(include=["metadatas"]))
         return sorted(records, key=lambda r: (r.title.lower(), r.source))
 
     def generation(self) -> str | None:
@@ -335,12 +339,7 @@ class ChunkStore:
         return sorted({r.doc_id for r in self.documents()})
 
     def find_by_doc_id(self, doc_id: str) -> DocumentRecord | None:
-        got = self._manifest.get(where={"doc_id": doc_id}, include=["metadatas"])
-        records = [
-            DocumentRecord(**meta)
-            for rid, meta in zip(got["ids"], got["metadatas"], strict=True)
-            if rid.startswith(_SOURCE_PREFIX)
-        ]
+        records = _records(self._manifest.get(where={"doc_id": doc_id}, include=["metadatas"]))
         return min(records, key=lambda r: r.source) if records else None
 
     def find_by_source(self, source: str) -> DocumentRecord | None:
@@ -353,15 +352,11 @@ class ChunkStore:
         return len(self._chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     def search(
-        self,
-        embedding: Sequence[float],
-        k: int,
-        where: dict[str, Any] | None = None,
-        live: list[str] | None = None,
+        self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[SearchHit]:
-        """Nearest chunks among live documents only (`live`: their ids, when known), with
-        their vectors. Exact but slow on a large index: the filter runs before the search."""
-        live = self.live_doc_ids() if live is None else live
+        """Nearest chunks among live documents only, with their vectors. Slow on a large
+        index (the filter runs before the vector search): questions use `assistant.live`."""
+        live = self.live_doc_ids()
         if not live or k <= 0:
             return []
         res = self._chunks.query(
