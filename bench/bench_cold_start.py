@@ -40,7 +40,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchlib import CACHE_DIR, MB, RESULTS_DIR, load_average, load_note, machine, table
+from benchlib import (
+    CACHE_DIR,
+    MB,
+    RESULTS_DIR,
+    load_average,
+    load_note,
+    machine,
+    table,
+    write_results,
+)
 
 INDEX_DIR = CACHE_DIR / "cold-start-index"
 QUESTION = "¿Qué países lideran el ILIA 2025?"
@@ -296,9 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     results["machine"] = machine()
     print(report(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
-                         encoding="utf-8")
+    write_results("cold_start", results, args.json)
     print(f"\nwrote {args.json}", file=sys.stderr)
     return 0
 

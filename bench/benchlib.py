@@ -7,7 +7,9 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Sequence
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,7 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
-def machine() -> dict[str, Any]:
+def machine(packages: Sequence[str] = PACKAGES) -> dict[str, Any]:
     ram_gb: float | None = None
     try:
         for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
@@ -80,8 +82,27 @@ def machine() -> dict[str, Any]:
         "ram_gb": ram_gb,
         "gpu": False,  # nothing here uses one; the default embedder runs on the CPU
         "python": platform.python_version(),
-        "packages": {name: package_version(name) for name in PACKAGES},
+        "packages": {name: package_version(name) for name in packages},
     }
+
+
+class StepTimer:
+    """Seconds and calls per named step, filled by wrapped functions."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+
+        return timed
 
 
 def describe_embedder(embedder: Any, settings: Any) -> str:
