@@ -1,6 +1,8 @@
 """Build the sample corpus PDFs from the Markdown reports in ``corpus/src``.
 
 Each ``corpus/src/<stem>.md`` becomes ``corpus/<stem>.pdf`` (A4, DejaVu Sans).
+Another corpus folder can be built by naming it: ``<dir>/src/<stem>.md``
+becomes ``<dir>/<stem>.pdf``.
 The Markdown subset understood here is deliberately small:
 
 - ``# Title`` on the first line, followed by one subtitle line of the form
@@ -13,11 +15,16 @@ The report language is taken from the last ``-``-separated part of the file
 stem (``ilia-2025-nl`` -> ``nl``). Output is deterministic: the creation date
 is fixed, so rebuilding produces the same bytes.
 
-Usage: ``python corpus/build_pdfs.py``
+Usage: ``python corpus/build_pdfs.py [DIR] [--footer LABEL]``
+
+Without ``DIR`` the ILIA reports in ``corpus/src`` are built with the footer
+``ILIA 2025``. With ``DIR`` the footer label is ``LABEL`` when given, otherwise
+the part of each report's title before its first colon.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from dataclasses import dataclass, field
@@ -137,13 +144,15 @@ def parse_markdown(text: str) -> Document:
 
 
 class ReportPDF(FPDF):
-    """FPDF with the corpus footer (``ILIA 2025 · <page>``) on every page."""
+    """FPDF with the corpus footer (``<label> · <page>``) on every page."""
+
+    footer_label = FOOTER_LABEL
 
     def footer(self) -> None:
         self.set_y(-13)
         self.set_font(FONT, size=8)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 5, f"{FOOTER_LABEL} · {self.page_no()}", align="C")
+        self.cell(0, 5, f"{self.footer_label} · {self.page_no()}", align="C")
         self.set_text_color(0, 0, 0)
 
 
@@ -250,14 +259,18 @@ def render_table(pdf: FPDF, block: Block) -> None:
     draw_table(pdf, block)
 
 
-def build_pdf(source: Path, target: Path) -> int:
-    """Convert one Markdown report into a PDF; return its page count."""
+def build_pdf(source: Path, target: Path, footer_label: str = FOOTER_LABEL) -> int:
+    """Convert one Markdown report into a PDF; return its page count.
+
+    ``footer_label`` may be ``""`` to use the title part before its first colon.
+    """
     doc = parse_markdown(source.read_text(encoding="utf-8"))
     language = source.stem.rsplit("-", 1)[-1]
     parts = [part.strip() for part in doc.subtitle.split("·")]
     author = parts[1] if len(parts) >= 3 else parts[0]
 
     pdf = ReportPDF(format="A4", unit="mm")
+    pdf.footer_label = footer_label or doc.title.split(":", 1)[0].strip()
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)
     pdf.add_font(FONT, "", str(FONT_REGULAR))
@@ -294,17 +307,31 @@ def build_pdf(source: Path, target: Path) -> int:
     return pdf.pages_count
 
 
-def main() -> int:
-    """Build every ``corpus/src/*.md`` into ``corpus/<stem>.pdf``."""
+def main(argv: list[str] | None = None) -> int:
+    """Build every ``<dir>/src/*.md`` into ``<dir>/<stem>.pdf`` (default dir: ``corpus``)."""
+    parser = argparse.ArgumentParser(description="Build the sample corpus PDFs.")
+    parser.add_argument("dir", nargs="?", type=Path, help="corpus folder holding src/*.md")
+    parser.add_argument("--footer", default=None, help="footer label (default: see module doc)")
+    args = parser.parse_args(argv)
+    out_dir = args.dir.resolve() if args.dir else CORPUS_DIR
+    if args.footer is not None:
+        footer = args.footer
+    else:
+        footer = FOOTER_LABEL if out_dir == CORPUS_DIR else ""
     check_fonts()
-    sources = sorted(SRC_DIR.glob("*.md"))
+    src_dir = out_dir / "src"
+    sources = sorted(src_dir.glob("*.md"))
     if not sources:
-        print(f"no Markdown sources found in {SRC_DIR}", file=sys.stderr)
+        print(f"no Markdown sources found in {src_dir}", file=sys.stderr)
         return 1
     for source in sources:
-        target = CORPUS_DIR / f"{source.stem}.pdf"
-        pages = build_pdf(source, target)
-        print(f"{target.relative_to(CORPUS_DIR.parent)}: {pages} pages")
+        target = out_dir / f"{source.stem}.pdf"
+        pages = build_pdf(source, target, footer)
+        try:
+            shown = target.relative_to(CORPUS_DIR.parent)
+        except ValueError:
+            shown = target
+        print(f"{shown}: {pages} pages")
     return 0
 
 
