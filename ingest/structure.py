@@ -17,10 +17,16 @@ from typing import Literal
 
 BlockKind = Literal["heading", "text", "table"]
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
 # "4. Findings" (a single number needs its dot, so table rows such as
-# "1 Chile 70.56" are not headings) or "4.1 Pioneers" / "4.1. Pioneers".
-_NUMBERED_HEADING = re.compile(r"^((?:\d{1,2}\.)(?:\d{1,2}\.?)*)\s+(\S.*)$")
+# "1 Chile 70.56" are not headings) or "4.1 Pioneers" / "4.1. Pioneers". Each
+# number but the last ends in its dot, so a run of digits is read one way only
+# (an ambiguous pattern took exponential time on "1.1111...").
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2}\.(?:\d{1,2}\.)*(?:\d{1,2}\.?)?)\s+(\S.*)$")
+# A line longer than this is prose, whatever its shape: a heading becomes the
+# section of every chunk under it, and is embedded with each of them.
+MAX_HEADING_CHARS = 200
+_PIPE_RULE = re.compile(r"^\|?[\s:|-]*-[\s:|-]*$")
 _CAPTION = re.compile(r"^(table|tabla|tabel|tabela|cuadro|figure|figura|figuur)\s+\d+\s*[.:]", re.I)
 _DECIMAL_OR_INT = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?\s*%?(?![\w])")
 _SENTENCE_END = re.compile(r"[.!?…:;]\s*$")
@@ -101,9 +107,13 @@ class Outline:
 def heading_of(line: str) -> Heading | None:
     """The heading this line is, if it has a heading's shape."""
     stripped = line.strip()
+    if len(stripped) > MAX_HEADING_CHARS:
+        return None
     md = _MD_HEADING.match(stripped)
     if md:
-        return Heading(len(md.group(1)), md.group(2).strip())
+        # Closing hashes ("## Title ##") are markup, unless they are all there is.
+        title = md.group(2).rstrip()
+        return Heading(len(md.group(1)), title.rstrip("#").rstrip() or title[0])
     num = _NUMBERED_HEADING.match(stripped)
     if not num:
         return None
@@ -128,13 +138,30 @@ def _is_row(line: str) -> bool:
         return False
     if s.startswith("|"):
         return True
-    words = s.split()
+    # split(None, 12): a very long line is not read word by word only to be refused.
+    words = s.split(None, 12)
     return len(words) <= 12 and bool(_DECIMAL_OR_INT.search(s)) and not _SENTENCE_END.search(s)
 
 
 def _is_header_row(line: str) -> bool:
     s = line.strip()
-    return bool(s) and len(s.split()) <= 10 and not _SENTENCE_END.search(s)
+    return bool(s) and len(s.split(None, 10)) <= 10 and not _SENTENCE_END.search(s)
+
+
+def table_header_size(lines: Sequence[str]) -> int:
+    """How many of a table's first lines are its header: the caption, the column
+    names, and a Markdown table's `| --- |` rule."""
+    n = 0
+    if lines and _CAPTION.match(lines[0].strip()):
+        n = 1
+        if n < len(lines) and not lines[n].strip().startswith("|"):
+            header_row = _is_header_row(lines[n]) and not _is_row(lines[n])
+            return n + 1 if header_row else n
+    if n < len(lines) and lines[n].strip().startswith("|"):
+        n += 1
+        if n < len(lines) and _PIPE_RULE.match(lines[n].strip()):
+            n += 1
+    return n
 
 
 def split_blocks(
@@ -146,7 +173,9 @@ def split_blocks(
     """
     outline = outline or Outline()
     blocks: list[Block] = []
-    lines = [ln for ln in _lines(page_text) if line_signature(ln.text) not in skip]
+    lines = list(_lines(page_text))
+    if skip:
+        lines = [ln for ln in lines if line_signature(ln.text) not in skip]
     prose: list[_Line] = []
 
     def flush_prose() -> None:
