@@ -46,8 +46,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _retrieval_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retrieval", choices=["hybrid", "dense", "lexical"], default=None,
                         help="retrieval mode (default hybrid)")
-    parser.add_argument("--no-term-map", dest="term_map", action="store_false", default=None,
-                        help="lexical search without the cross-lingual term map")
     parser.add_argument("--mmr-lambda", type=float, default=None,
                         help="1.0 ranks by relevance only; lower values diversify")
 
@@ -143,7 +141,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         "embedder": args.embedder,
         "top_k": getattr(args, "top_k", None),
         "retrieval": getattr(args, "retrieval", None),
-        "term_map": getattr(args, "term_map", None),
         "mmr_lambda": getattr(args, "mmr_lambda", None),
         "generator": getattr(args, "generator", None),
         "llm_model": getattr(args, "llm_model", None),

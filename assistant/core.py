@@ -159,6 +159,8 @@ class Assistant:
             self.settings.min_relevance,
             self.settings.answer_sentences,
             self.settings.min_sentence_relevance,
+            bridge=self.retriever.bridge,
+            section_chunks=self.store.document_chunks,
         )
 
     def _generated(self, model: BaseChatModel) -> GeneratedAnswerer:

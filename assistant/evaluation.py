@@ -22,7 +22,7 @@ import yaml
 
 from assistant.core import Assistant
 from assistant.language import SUPPORTED, detect_language
-from assistant.terms import fold
+from assistant.textnorm import fold
 
 # What CI requires on the sample corpus.
 BARS = {

@@ -10,17 +10,22 @@ question asks about occurs in none of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Citation, CitedAnswer
 from assistant.messages import language_name, text
+from assistant.names import find_names, mentions_place, spellings
 from assistant.store import SearchHit
-from assistant.terms import TERMS, TOPIC_TERMS, canonical, fold, variants
+from assistant.textnorm import fold, number_key
 from ingest.chunking import sentence_spans
+
+if TYPE_CHECKING:
+    from assistant.bridge import TermBridge
 
 # Question words that start with a capital only because they start a clause.
 _LEADING = re.compile(r"^[\s¿¡\"“'(]*")
@@ -34,41 +39,43 @@ TERM_BONUS = 0.05
 HUB_PENALTY = 0.4
 SELECTION_WINDOW = 0.06
 MAX_PER_PASSAGE = 2
+# Bounds on the work one question costs, whatever the passages hold: the sentences
+# embedded, and the characters of each that are read.
+MAX_CANDIDATES = 120
+MAX_SENTENCE_CHARS = 600
+# Two quoted sentences this close (cosine of their vectors) say the same thing,
+# whatever their languages; the answer quotes one and cites the other with it.
+SAME_FACT = 0.9
 
 
 # What kind of answer a question wants, recognised from its question words,
 # and how a sentence shows it has one. A sentence of the right kind is a
-# likelier answer than one that only shares the topic.
-_COUNTRY_NAMES = sorted(
-    {fold(v) for key, vs in TERMS.items() for v in vs if key not in TOPIC_TERMS}, key=len
-)
-_ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "place": (
-        re.compile(r"\b(welke landen|welk land|welke regio|waar|naar welke|"
-                   r"qué países|qué país|cuáles países|dónde|hacia dónde|adónde|"
-                   r"which countr|what countr|where)", re.I),
-        re.compile(r"(?<!\w)(" + "|".join(re.escape(c) for c in _COUNTRY_NAMES) + r")(?!\w)"),
-    ),
-    "number": (
-        re.compile(r"\b(hoeveel|hoe groot|welk deel|welke score|cuánt|qué puntuación|"
-                   r"qué porcentaje|qué parte|how many|how much|what share|what score|"
-                   r"what percentage|score)", re.I),
-        re.compile(r"\d"),
-    ),
-    "date": (
-        re.compile(r"\b(wanneer|welke datum|op welke datum|in welk jaar|cuándo|qué fecha|"
-                   r"en qué año|when|what date|which year)", re.I),
-        re.compile(r"\b(19|20)\d\d\b"),
-    ),
+# likelier answer than one that only shares the topic. The question words are
+# the languages' own; places are recognised by their CLDR names.
+_ANSWER_TYPES: dict[str, re.Pattern[str]] = {
+    "place": re.compile(r"\b(welke landen|welk land|welke regio|waar|naar welke|"
+                        r"qué países|qué país|cuáles países|dónde|hacia dónde|adónde|"
+                        r"which countr|what countr|where)", re.I),
+    "number": re.compile(r"\b(hoeveel|hoe groot|welk deel|welke score|cuánt|qué puntuación|"
+                         r"qué porcentaje|qué parte|how many|how much|what share|what score|"
+                         r"what percentage|score)", re.I),
+    "date": re.compile(r"\b(wanneer|welke datum|op welke datum|in welk jaar|cuándo|qué fecha|"
+                       r"en qué año|when|what date|which year)", re.I),
+}
+_SHOWS_TYPE = {
+    "number": re.compile(r"\d"),
+    "date": re.compile(r"\b(19|20)\d\d\b"),
 }
 
 
 def answer_types(question: str) -> list[str]:
-    return [name for name, (asks, _) in _ANSWER_TYPES.items() if asks.search(question)]
+    return [name for name, asks in _ANSWER_TYPES.items() if asks.search(question)]
 
 
 def has_answer_type(folded_sentence: str, kind: str) -> bool:
-    return bool(_ANSWER_TYPES[kind][1].search(folded_sentence))
+    if kind == "place":
+        return mentions_place(folded_sentence)
+    return bool(_SHOWS_TYPE[kind].search(folded_sentence))
 
 
 @dataclass(frozen=True)
@@ -81,27 +88,22 @@ class _Candidate:
 def question_entities(question: str) -> list[tuple[str, ...]]:
     """Names and numbers in the question, each as the spellings that would match it.
 
-    Known names (countries, ILIA terms) match in any language. Unknown
-    capitalised words and numbers must match as written (accents aside).
+    Country names (CLDR) match in any of the three languages. Other capitalised
+    words and numbers must match as written (accents aside). Wider regions
+    ("Latin America") place a question rather than constrain it, and are left out.
     """
     folded = fold(question)
     entities: list[tuple[str, ...]] = []
     covered = folded
-    known = sorted(
-        {fold(v) for vs in TERMS.values() for v in vs}, key=len, reverse=True
-    )
-    for variant in known:
-        pattern = rf"(?<!\w){re.escape(variant)}(?!\w)"
-        if re.search(pattern, covered):
-            # The AI acronym and tier names are topic words, not entities to check.
-            if canonical(variant) not in {"ai", "ilia", "latin america", "caribbean"}:
-                entities.append(variants(variant))
-            covered = re.sub(pattern, " ", covered)
+    for spelling, name in find_names(folded):
+        if not name.region:
+            entities.append(spellings(name.key))
+        covered = re.sub(rf"(?<!\w){re.escape(spelling)}(?!\w)", " ", covered)
     body = _LEADING.sub("", question)
     tokens = _TOKEN.findall(body)
     for i, token in enumerate(tokens):
         if _NUMBER.fullmatch(token):
-            entities.append((_number_key(token),))
+            entities.append((number_key(token),))
         elif i > 0 and token[0].isupper() and len(token) > 2:
             key = fold(token)
             if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", covered):
@@ -109,11 +111,11 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
     return entities
 
 
-_TOPIC_TOKENS = {"~ai", "~ilia", "~latin_america", "~caribbean"}
+Links = dict[str, dict[str, str]]
 
 
 def analysed_terms(question: str, hits: Sequence[SearchHit]) -> tuple[set[str], list[set[str]]]:
-    """The question's lexical terms (less the topic words) and each passage's terms.
+    """The question's lexical terms and each passage's terms.
 
     Analysed once per answer: both the "not found" gate and the sentence
     scoring use them.
@@ -121,20 +123,40 @@ def analysed_terms(question: str, hits: Sequence[SearchHit]) -> tuple[set[str], 
     from assistant.language import detect_language
     from assistant.lexical import analyse
 
-    wanted = set(analyse(question, detect_language(question))) - _TOPIC_TOKENS
-    passages = [set(analyse(h.text, str(h.metadata.get("language", "en")))) for h in hits]
+    wanted = set(analyse(question, detect_language(question)))
+    passages = [
+        set(analyse(h.text[: MAX_CANDIDATES * MAX_SENTENCE_CHARS],
+                    str(h.metadata.get("language", "en"))))
+        for h in hits
+    ]
     return wanted, passages
 
 
-def term_coverage(wanted: set[str], passages: Sequence[set[str]]) -> float:
+def _holds(term: str, have: set[str], language: str, links: Links) -> bool:
+    """Whether a passage (its terms `have`, in `language`) holds a question term,
+    as itself or as its counterpart in the passage's language."""
+    return term in have or links.get(term, {}).get(language, "\0") in have
+
+
+def term_coverage(
+    wanted: set[str], passages: Sequence[set[str]], languages: Sequence[str] = (),
+    links: Links | None = None,
+) -> float:
     """The largest share of the question's terms that one passage holds.
 
-    Terms are analysed as for lexical search, so names and domain words count
-    across languages; the topic words every passage shares do not count.
+    Terms are analysed as for lexical search; with `links` (and the passages'
+    `languages`) a term also counts where its counterpart in the passage's
+    language stands.
     """
     if not wanted:
         return 1.0
-    return max((len(wanted & have) / len(wanted) for have in passages), default=0.0)
+    links = links or {}
+    langs = list(languages) or [""] * len(passages)
+    return max(
+        (sum(_holds(t, have, lang, links) for t in wanted) / len(wanted)
+         for have, lang in zip(passages, langs, strict=True)),
+        default=0.0,
+    )
 
 
 def _distinctive_terms(wanted: set[str], passages: Sequence[set[str]]) -> set[str]:
@@ -142,18 +164,15 @@ def _distinctive_terms(wanted: set[str], passages: Sequence[set[str]]) -> set[st
     return {t for t in wanted if sum(t in p for p in passages) < GENERIC_SHARE * len(passages)}
 
 
-def _share(terms: set[str], sentence: str, hit: SearchHit) -> float:
+def _share(terms: set[str], sentence: str, hit: SearchHit, links: Links) -> float:
     """Share of `terms` the sentence holds, read in its passage's language."""
     from assistant.lexical import analyse
 
     if not terms:
         return 0.0
-    have = set(analyse(sentence, str(hit.metadata.get("language", "en"))))
-    return len(terms & have) / len(terms)
-
-
-def _number_key(token: str) -> str:
-    return token.replace(",", ".")
+    language = str(hit.metadata.get("language", "en"))
+    have = set(analyse(sentence, language))
+    return sum(_holds(t, have, language, links) for t in terms) / len(terms)
 
 
 def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
@@ -170,7 +189,7 @@ def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
 def _sentences(hit: SearchHit) -> list[str]:
     if hit.metadata.get("kind") == "table":
         return _table_rows(hit.text)
-    return [hit.text[s:e] for s, e in sentence_spans(hit.text)]
+    return [hit.text[s:e][:MAX_SENTENCE_CHARS] for s, e in sentence_spans(hit.text)]
 
 
 def _table_rows(table: str) -> list[str]:
@@ -191,16 +210,23 @@ class ExtractiveAnswerer:
         min_relevance: float,
         max_sentences: int,
         min_sentence_relevance: float = 0.0,
+        bridge: TermBridge | None = None,
+        section_chunks: Callable[[str], list[SearchHit]] | None = None,
     ) -> None:
         self.embedder = embedder
         self.min_relevance = min_relevance
         self.min_sentence_relevance = min_sentence_relevance
         self.max_sentences = max_sentences
+        self.bridge = bridge
+        # A document's chunks by id: broad questions are answered from whole sections.
+        self.section_chunks = section_chunks
 
     def answer(
         self, question: str, language: str, query_vector: Sequence[float],
         hits: Sequence[SearchHit],
     ) -> CitedAnswer:
+        from assistant.language import detect_language
+
         if not hits or max(h.score for h in hits) < self.min_relevance:
             return not_found(language)
         entities = question_entities(question)
@@ -216,30 +242,58 @@ class ExtractiveAnswerer:
         ]
         if len(specific) > 1 and not any(all(_mentions(p, e) for e in specific) for p in passages):
             return not_found(language)
+        question_language = detect_language(question, language)
+        links: Links = (
+            self.bridge.links(question, question_language) if self.bridge is not None else {}
+        )
+        if self.section_chunks is not None:
+            from assistant.sections import is_broad, section_answer
 
+            if is_broad(question):
+                broad = section_answer(
+                    self, question, language, question_language, query_vector, hits, links
+                )
+                if broad is not None:
+                    return broad
+        wanted_terms, passage_terms = analysed_terms(question, hits)
+        hit_languages = [str(h.metadata.get("language", "")) for h in hits]
+        asked = _distinctive_terms(wanted_terms, passage_terms)
+        telling = [e for e in specific if not _YEAR.fullmatch(e[0])]
         seen: set[str] = set()
         candidates = []
         for rank, hit in enumerate(hits):
+            is_table = hit.metadata.get("kind") == "table"
             for sentence in _sentences(hit):
                 key = " ".join(fold(sentence).split())
                 # Overlapping chunks repeat their edge sentences; quote each once.
-                if len(sentence.split()) >= 3 and key not in seen:
-                    seen.add(key)
-                    candidates.append(_Candidate(hit, rank, sentence))
+                if len(sentence.split()) < 3 or key in seen:
+                    continue
+                # A table row answers only when it holds what was asked: a name or
+                # number of the question, or most of its distinctive words.
+                if is_table and not (
+                    any(_mentions(key, e) for e in telling)
+                    if telling else _share(asked, sentence, hit, links) >= 0.5
+                ):
+                    continue
+                seen.add(key)
+                candidates.append(_Candidate(hit, rank, sentence))
         if not candidates:
             return not_found(language)
+        # The cost of a question stays bounded whatever the passages hold: the
+        # best-ranked passages' sentences come first.
+        candidates = candidates[:MAX_CANDIDATES]
         vectors = np.asarray(self.embedder.embed_documents([c.sentence for c in candidates]))
         similarity = vectors @ np.asarray(query_vector)
         # A passage can be on topic while none of its sentences answers: then
         # no sentence comes close to the question, and the passages do not
         # carry most of the question's words either.
-        wanted_terms, passage_terms = analysed_terms(question, hits)
         if (
             float(similarity.max()) < self.min_sentence_relevance
-            and term_coverage(wanted_terms, passage_terms) < MIN_TERM_COVERAGE
+            and term_coverage(wanted_terms, passage_terms, hit_languages, links)
+            < MIN_TERM_COVERAGE
         ):
             return not_found(language)
-        # Generic sentences (an introduction naming the index and the year) sit
+        # Generic sentences (an introduction naming the subject and the year) sit
         # close to every question. Their closeness to the centre of all
         # candidates measures that, and is discounted.
         centre = vectors.mean(axis=0)
@@ -248,16 +302,10 @@ class ExtractiveAnswerer:
         top_hit = max(h.relevance for h in hits)
         wanted = answer_types(question)
         folded_candidates = [fold(c.sentence) for c in candidates]
-        # Only specific names earn a bonus: one most passages share tells
-        # sentences apart no more than a stop word does. Nor do years: "in
-        # 2025" places a question in time, and every introduction names the
-        # year of the report.
-        telling = [e for e in specific if not _YEAR.fullmatch(e[0])]
-        asked = _distinctive_terms(wanted_terms, passage_terms)
         scores = []
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
             named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))
-            shared = _share(asked, cand.sentence, cand.hit)
+            shared = _share(asked, cand.sentence, cand.hit, links)
             typed = any(has_answer_type(folded, kind) for kind in wanted)
             # The passage's language baseline applies to its sentences too, and the
             # passage's rank carries the context the lone sentence lacks.
@@ -268,36 +316,78 @@ class ExtractiveAnswerer:
             )
         order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
         best = scores[order[0]]
-        chosen: list[int] = []
+        facts: list[list[int]] = []  # each: the candidates that state one fact
         per_passage: dict[str, int] = {}
         for i in order:
-            if scores[i] < best - SELECTION_WINDOW or len(chosen) == self.max_sentences:
+            if scores[i] < best - SELECTION_WINDOW or len(facts) == self.max_sentences:
                 break
+            same = next(
+                (f for f in facts if _same_fact(vectors[i], vectors[f[0]],
+                                                folded_candidates[i], folded_candidates[f[0]])),
+                None,
+            )
+            if same is not None:
+                same.append(i)
+                continue
             chunk_id = candidates[i].hit.chunk_id
             # Spread the quotes over passages: a second relevant passage is
             # worth more than a third sentence of the same one.
             if per_passage.get(chunk_id, 0) < MAX_PER_PASSAGE:
                 per_passage[chunk_id] = per_passage.get(chunk_id, 0) + 1
-                chosen.append(i)
-        return self._compose(language, [candidates[i] for i in chosen])
+                facts.append([i])
+        # Each fact is quoted once, in the question's language where a passage
+        # says it in that language, else its best-scored wording; the others are
+        # cited with it.
+        grouped = []
+        for fact in facts:
+            ordered = sorted(
+                fact, key=lambda i: (candidates[i].hit.metadata.get("language") != language,
+                                     -scores[i]),
+            )
+            grouped.append([candidates[i] for i in ordered])
+        return compose(language, grouped)
 
-    def _compose(self, language: str, chosen: Sequence[_Candidate]) -> CitedAnswer:
-        numbers: dict[str, int] = {}
-        citations: list[Citation] = []
-        lines = [text(language, "according_to")]
-        for cand in chosen:
-            hit = cand.hit
-            if hit.chunk_id not in numbers:
-                numbers[hit.chunk_id] = len(numbers) + 1
-                citations.append(citation(numbers[hit.chunk_id], hit))
-            n = numbers[hit.chunk_id]
-            line = f"- {cand.sentence.strip()} [{n}]"
-            source_lang = str(hit.metadata.get("language", ""))
-            if source_lang and source_lang != language:
-                line += " " + text(language, "quoted_in",
-                                   language=language_name(language, source_lang))
-            lines.append(line)
-        return CitedAnswer("\n".join(lines), language, citations, found=True)
+
+def _same_fact(a: np.ndarray, b: np.ndarray, folded_a: str, folded_b: str) -> bool:
+    """Whether two sentences state one fact: close in meaning, and naming the
+    same numbers (a table row of another country shares the wording, not the figures)."""
+    if float(a @ b) < SAME_FACT:
+        return False
+    numbers_a = {number_key(n) for n in _NUMBER.findall(folded_a)}
+    numbers_b = {number_key(n) for n in _NUMBER.findall(folded_b)}
+    return numbers_a == numbers_b
+
+
+def compose(language: str, facts: Sequence[Sequence[_Candidate]]) -> CitedAnswer:
+    """The answer: one line per fact, quoting its first wording, citing every passage
+    that states it."""
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+
+    def number(hit: SearchHit) -> int:
+        if hit.chunk_id not in numbers:
+            numbers[hit.chunk_id] = len(numbers) + 1
+            citations.append(citation(numbers[hit.chunk_id], hit))
+        return numbers[hit.chunk_id]
+
+    lines = [text(language, "according_to")]
+    for fact in facts:
+        first = fact[0]
+        line = f"- {first.sentence.strip()} [{number(first.hit)}]"
+        source_lang = str(first.hit.metadata.get("language", ""))
+        if source_lang and source_lang != language:
+            line += " " + text(language, "quoted_in",
+                               language=language_name(language, source_lang))
+        others = []
+        for cand in fact[1:]:
+            n = number(cand.hit)
+            other_lang = str(cand.hit.metadata.get("language", ""))
+            label = language_name(language, other_lang) if other_lang else ""
+            others.append(f"{label} [{n}]".strip())
+        if others:
+            line += " " + text(language, "also_in", sources=", ".join(dict.fromkeys(others)))
+        lines.append(line)
+    return CitedAnswer("\n".join(lines), language, citations, found=True)
 
 
 def citation(n: int, hit: SearchHit) -> Citation:

@@ -11,28 +11,34 @@ DETECTABLE = ("nl", "es", "en", "pt", "de", "fr", "it")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"nl": "Nederlands", "es": "Español", "en": "English", "pt": "Português"}
 
-# Function words, and the spellings of names that differ per language, settle
-# very short questions, where statistical detectors guess. Words shared by
-# two languages ("de", "en", "in") are dropped below.
-_RAW_MARKERS: dict[str, frozenset[str]] = {
+# Function words settle very short questions, where statistical detectors guess,
+# together with the country names only one of the languages spells that way
+# (CLDR: "Chili", "Brasil"). Words shared by two languages ("de", "en", "in")
+# are dropped below.
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "nl": frozenset(
         """wat welke welk wie waar waarom hoe hoeveel het een zijn is van de en in op voor met
-        niet ook landen land rapport volgens wordt werd heeft hebben chili brazilië argentinië
-        bolivië dominicaanse republiek verenigde staten kopgroep middengroep achterblijvers
-        pioniers volgers verkenners investeringen strategie""".split()
+        niet ook rapport volgens wordt werd heeft hebben""".split()
     ),
     "es": frozenset(
         """qué que cuál cuáles quién dónde por cómo cuántos cuántas el la los las un una del y
-        en es son de con para según países país informe tiene brasil méxico perú panamá
-        república dominicana estados unidos pioneros adoptantes exploradores inversión
-        estrategia""".split()
+        en es son de con para según informe tiene""".split()
     ),
     "en": frozenset(
         """what which who where why how many the a an is are of and in on for with not
-        countries country report according does did has have brazil dominican republic
-        united states pioneers adopters explorers investment strategy""".split()
+        report according does did has have""".split()
     ),
 }
+
+
+def _raw_markers() -> dict[str, frozenset[str]]:
+    from assistant.names import language_specific_names
+
+    names = language_specific_names()
+    return {lang: words | names.get(lang, frozenset()) for lang, words in _FUNCTION_WORDS.items()}
+
+
+_RAW_MARKERS = _raw_markers()
 _MARKERS = {
     lang: frozenset(
         w for w in vocab if not any(w in other for o, other in _RAW_MARKERS.items() if o != lang)
@@ -63,16 +69,17 @@ _LINGUA_CODES = {
 
 
 def _without_names(text: str) -> str:
-    """Country and institution names say little about the language around them
+    """Country and language names say little about the language around them
     ("Colombia overtakes Argentina" is English); leave them out when other
     words remain."""
-    from assistant.terms import TERMS
+    from assistant.names import find_name_spans
+    from assistant.textnorm import fold_with_offsets
 
+    folded, offsets = fold_with_offsets(text)
     stripped = text
-    for variants in TERMS.values():
-        for name in variants:
-            if name[:1].isupper():
-                stripped = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", stripped)
+    for start, end in reversed(find_name_spans(folded)):
+        a, b = offsets[start], offsets[end - 1] + 1
+        stripped = stripped[:a] + " " + stripped[b:]
     return stripped if _WORD.search(stripped) else text
 
 

@@ -1,53 +1,49 @@
-"""Lexical search: BM25 over analysed terms, with cross-lingual concepts.
+"""Lexical search: BM25 over analysed terms.
 
 Each text is analysed in its own language: accents folded, stop words
-dropped, Snowball stems. Names and domain words that differ per language
-(Brazilië / Brasil / Brazil, investeringen / inversiones / investments) become
-one concept token, so they match across languages. Numbers are kept whole with
-a normalised decimal point ("1,12" and "1.12" are one term).
+dropped, Snowball stems. Numbers are kept whole with a normalised decimal
+point ("1,12" and "1.12" are one term). Words that differ across languages
+(investeringen / inversiones / investments) are linked by `assistant.bridge`,
+which adds the linked terms to a question's terms at search time.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import threading
 import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from assistant.terms import CONCEPTS, TERMS, fold
+from assistant.textnorm import fold
 
 _STEMMER_NAMES = {"nl": "dutch", "es": "spanish", "en": "english", "pt": "portuguese"}
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-CONCEPT_PREFIX = "~"
 
+# Function words, and the words every question about a document uses ("report",
+# "according"), which say nothing about what is asked.
 _STOP_WORDS: dict[str, frozenset[str]] = {
     "nl": frozenset(
         """de het een en of maar van voor naar in op aan met door bij uit om over onder tot als
         dan dat die dit deze wat welke welk wie waar waarom hoe hoeveel is zijn was waren wordt
         worden werd werden heeft hebben had hadden kan kunnen zal zullen zou zouden er niet geen
         ook nog al wel zo te meer meest veel hun haar zijn hij zij we wij ik je u ze men ons onze
-        volgens per rapport index ilia landen land""".split()
+        volgens per rapport""".split()
     ),
     "es": frozenset(
         """el la los las un una unos unas y o pero de del al en a por para con sin sobre entre
         que qué cual cuál cuales cuáles quien quién donde dónde como cómo cuanto cuánto cuántos
         cuántas es son fue fueron ser está están era han ha haber tiene tienen se su sus lo le
-        les no ni más muy ya también este esta estos estas ese esa según informe índice ilia
-        países país""".split()
+        les no ni más muy ya también este esta estos estas ese esa según informe""".split()
     ),
     "en": frozenset(
         """the a an and or but of for to in on at by with without from into over under about
         as than that this these those what which who whom where why how many much is are was
         were be been being has have had do does did can could will would shall should not no
-        also more most its it their they them there here according report index ilia
-        countries country""".split()
+        also more most its it their they them there here according report""".split()
     ),
 }
 
@@ -70,39 +66,14 @@ def _stemmer(language: str):  # noqa: ANN202 - snowballstemmer has no type hints
     return stemmers[language]
 
 
-@functools.cache
-def _concept_maps() -> tuple[dict[str, str], dict[str, dict[str, str]], list[tuple[str, str]]]:
-    """(surface form -> concept, per-language stem -> concept, multi-word phrases)."""
-    surface: dict[str, str] = {}
-    stems: dict[str, dict[str, str]] = defaultdict(dict)
-    phrases: list[tuple[str, str]] = []
-    groups: list[tuple[str, dict[str, tuple[str, ...]]]] = [
-        (key, {"*": variants}) for key, variants in TERMS.items()
-    ] + list(CONCEPTS.items())
-    for key, by_language in groups:
-        token = CONCEPT_PREFIX + key.replace(" ", "_").replace("-", "_")
-        for language, variants in by_language.items():
-            for variant in variants:
-                form = fold(variant)
-                if " " in form:
-                    phrases.append((form, token))
-                    continue
-                surface[form] = token
-                if language != "*":
-                    stems[language][_stemmer(language).stemWord(form)] = token
-    phrases.sort(key=lambda p: len(p[0]), reverse=True)
-    return surface, dict(stems), phrases
-
-
 # Analysing a word is the same every time it is met, and stemming is slow (snowballstemmer
-# is pure Python; a Dutch compound is stemmed once per possible split). A corpus has far
-# fewer distinct words than words, so each word's terms are remembered, per language and
-# term-map setting. The dicts are shared by all threads: single get/set calls are atomic,
-# and the stored tuples never change. Emptied when full, which bounds memory at the cost
-# of stemming again.
+# is pure Python). A corpus has far fewer distinct words than words, so each word's terms
+# are remembered, per language. The dicts are shared by all threads: single get/set calls
+# are atomic, and the stored tuples never change. Emptied when full, which bounds memory
+# at the cost of stemming again.
 _WORD_CACHE_SIZE = 200_000
-_WORD_CACHES: dict[tuple[str, bool], dict[str, tuple[str, ...]]] = {}
-_RAW_WORD = re.compile(r"[\w§.,-]+")
+_WORD_CACHES: dict[str, dict[str, tuple[str, ...]]] = {}
+_RAW_WORD = re.compile(r"[\w.,-]+")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
@@ -119,77 +90,52 @@ _NON_COMBINING = _NonCombining()
 
 
 def _fold(text: str) -> str:
-    """`terms.fold`, faster: after the word cache, folding char by char was most of the time."""
+    """`textnorm.fold`, faster: after the word cache, folding char by char was most of the
+    time."""
     if text.isascii():
         return text.lower()
     return unicodedata.normalize("NFKD", text.lower()).translate(_NON_COMBINING)
 
 
-def analyse(text: str, language: str, concepts: bool = True) -> list[str]:
-    """The index terms of `text`, read as `language`; `concepts=False` skips the term map."""
+def analyse(text: str, language: str) -> list[str]:
+    """The index terms of `text`, read as `language`."""
+    return [term for term, _ in analysed_words(text, language)]
+
+
+def analysed_words(text: str, language: str) -> list[tuple[str, str]]:
+    """Each index term of `text` with the folded word it came from."""
     folded = _fold(text)
-    if concepts:
-        for phrase, token in _concept_maps()[2]:
-            if phrase in folded:
-                folded = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", f" {token[1:]}§ ", folded)
-    cache = _WORD_CACHES.get((language, concepts))
+    cache = _WORD_CACHES.get(language)
     if cache is None:
-        cache = _WORD_CACHES.setdefault((language, concepts), {})
-    terms: list[str] = []
+        cache = _WORD_CACHES.setdefault(language, {})
+    out: list[tuple[str, str]] = []
     for raw in _RAW_WORD.findall(folded):
         found = cache.get(raw)
         if found is None:
-            found = _analyse_word(raw, language, concepts)
+            found = _analyse_word(raw, language)
             if len(cache) >= _WORD_CACHE_SIZE:
                 cache.clear()
             cache[raw] = found
-        terms.extend(found)
-    return terms
+        # Stored flat as (term, word, term, word, ...): one tuple per cached word.
+        out.extend(zip(found[0::2], found[1::2], strict=True))
+    return out
 
 
-def _analyse_word(raw: str, language: str, concepts: bool) -> tuple[str, ...]:
-    """The terms of one run of word characters (a word, a number, a hyphenated compound)."""
-    if raw.endswith("§"):
-        return (CONCEPT_PREFIX + raw[:-1],)
-    surface, stems, _ = _concept_maps() if concepts else ({}, {}, [])
+def _analyse_word(raw: str, language: str) -> tuple[str, ...]:
+    """The (term, word) pairs of one run of word characters, flattened."""
     stop = STOP_WORDS.get(language, frozenset())
     stemmer = _stemmer(language)
-    lang_stems = stems.get(language, {})
-    terms: list[str] = []
+    pairs: list[str] = []
     for tok in _TOKEN.findall(raw):
         if tok[0].isdigit():
-            terms.append(_DECIMAL_COMMA.sub(".", tok))
+            pairs += [_DECIMAL_COMMA.sub(".", tok).rstrip(".,"), tok]
             continue
-        # "AI-strategie" is "AI" + "strategie", unless known whole ("Latijns-Amerika").
-        parts = [tok] if tok in surface or "-" not in tok else tok.split("-")
-        for part in parts:
+        # "AI-strategie" is "AI" + "strategie".
+        for part in tok.split("-"):
             if part in stop or len(part) < 2:
                 continue
-            if part in surface:
-                terms.append(surface[part])
-                continue
-            stem = stemmer.stemWord(part)
-            if stem in lang_stems:
-                terms.append(lang_stems[stem])
-            elif language == "nl" and concepts:
-                terms.extend(_split_compound(part, stemmer, lang_stems, surface))
-            else:
-                terms.append(stem)
-    return tuple(terms)
-
-
-def _split_compound(
-    word: str, stemmer: Any, stems: dict[str, str], surface: dict[str, str]
-) -> list[str]:
-    """Dutch writes compounds as one word ("degradatiegevaar"): when a known
-    concept ends the word, index the concept and the stem of the rest too."""
-    whole = stemmer.stemWord(word)
-    for i in range(3, len(word) - 3):
-        head, tail = word[:i], word[i:]
-        concept = surface.get(tail) or stems.get(stemmer.stemWord(tail))
-        if concept:
-            return [whole, concept, stems.get(stemmer.stemWord(head), stemmer.stemWord(head))]
-    return [whole]
+            pairs += [stemmer.stemWord(part), part]
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -227,13 +173,11 @@ class BM25Index:
     def __init__(
         self,
         docs: Iterable[LexicalDoc],
-        concepts: bool = True,
         k1: float = 1.2,
         b: float = 0.75,
     ) -> None:
         """Index `docs` as the group "" (no group when there are none)."""
         self.k1, self.b = k1, b
-        self.concepts = concepts
         # Searches from several threads (the web app answers questions at once) and
         # updates from ingestion share the index.
         self._lock = threading.Lock()
@@ -270,7 +214,7 @@ class BM25Index:
         """Index `docs` as `group`, replacing what the group held before."""
         docs = list(docs)
         # Analysis is the slow part and touches no index state: searches go on meanwhile.
-        analysed = [analyse(doc.text, doc.language, self.concepts) for doc in docs]
+        analysed = [analyse(doc.text, doc.language) for doc in docs]
         with self._lock:
             self._remove(group)
             self._append(group, [doc.chunk_id for doc in docs], analysed)
@@ -410,14 +354,19 @@ class BM25Index:
         language: str,
         k: int,
         allowed: Callable[[str], bool] | None = None,
+        expansions: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """The best `k` chunk ids for `query` (read as `language`), with BM25 scores.
 
-        Equal scores rank in the order the chunks were added; `k` < 1 means no limit.
+        `expansions` adds terms the query does not hold (the same words in other
+        languages), each counted at its weight. Equal scores rank in the order the
+        chunks were added; `k` < 1 means no limit.
         """
+        weighted = dict(expansions or {})
+        weighted.update(dict.fromkeys(analyse(query, language), 1.0))
         # Sorted: summing in set order would make the last digits of a score, and so the
         # order of near-ties, differ from one process to the next (string hashing).
-        terms = sorted(set(analyse(query, language, self.concepts)))
+        terms = sorted(weighted)
         with self._lock:
             if not self._live:
                 return []
@@ -443,7 +392,9 @@ class BM25Index:
                 idf = math.log(1 + (n - f + 0.5) / (f + 0.5))
                 rows, tf = self._postings(t)
                 rows_parts.append(rows)
-                score_parts.append(idf * tf * (self.k1 + 1) / (tf + norm[rows]))
+                score_parts.append(
+                    weighted[term] * idf * tf * (self.k1 + 1) / (tf + norm[rows])
+                )
             if not rows_parts:
                 return []
             rows = np.concatenate(rows_parts)

@@ -8,9 +8,10 @@
   passages in its language: what stands out within its language ranks first.
   The search is exact, over the live chunks' vectors held in memory
   (`assistant.live`), one matrix per language.
-* Lexical: BM25 over stemmed terms, with names and domain words mapped to
-  shared concepts across languages (`assistant.lexical`). It catches exact
-  names and numbers that embeddings blur.
+* Lexical: BM25 over stemmed terms (`assistant.lexical`). It catches exact
+  names and numbers that embeddings blur. A question's words are joined by
+  their counterparts in the other languages of the index, learnt from the
+  indexed documents (`assistant.bridge`).
 * Reciprocal-rank fusion of the two lists, then maximal marginal relevance so
   that near-identical passages do not fill the answer.
 """
@@ -18,15 +19,18 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import statistics
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.bridge import TermBridge
 from assistant.lexical import BM25Index, LexicalDoc
 from assistant.live import LiveSnapshot
 from assistant.settings import Settings
@@ -70,8 +74,13 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self._lexical = BM25Index((), concepts=settings.term_map)
+        self._lexical = BM25Index(())
         self._lexical_lock = threading.Lock()
+        identity = re.sub(r"[^\w.-]+", "_", str(getattr(embedder, "identity", "embedder")))
+        self.bridge = TermBridge(
+            embedder, settings.bridge_min_score,
+            Path(settings.data_dir) / "term-vectors" / f"{identity}.npz",
+        )
 
     def _lexical_index(self, live: LiveSnapshot) -> BM25Index:
         """The BM25 index, brought up to the live documents: only the documents that
@@ -80,15 +89,24 @@ class HybridRetriever:
             have = self._lexical.groups()
             for key in have - live.versions.keys():
                 self._lexical.remove(key)
+                self.bridge.remove(key)
             # Sorted: equal BM25 scores rank in the order chunks were added, and set order
             # would differ from one process to the next.
             for key in sorted(live.versions.keys() - have):
-                self._lexical.add(key, (
+                docs = [
                     LexicalDoc(cid, _lexical_text(live.chunks[cid]),
                                str(live.chunks[cid].metadata.get("language", "en")))
                     for cid in live.versions[key]
-                ))
+                ]
+                self._lexical.add(key, docs)
+                self.bridge.add(key, docs)
             return self._lexical
+
+    def term_links(self, question: str, language: str) -> dict[str, dict[str, str]]:
+        """The question's terms linked to their counterparts in the other languages of
+        the live documents (see `assistant.bridge`)."""
+        self._lexical_index(self.store.live())
+        return self.bridge.links(question, language)
 
     def warm_up(self) -> None:
         """Load the live documents and build the lexical index now rather than at the
@@ -96,6 +114,7 @@ class HybridRetriever:
         live = self.store.live()
         if self.settings.retrieval != "dense":
             self._lexical_index(live)
+            self.bridge.prepare()
 
     def retrieve(
         self,
@@ -159,6 +178,7 @@ class HybridRetriever:
             language,
             LEXICAL_POOL,
             allowed=lambda cid: cid in live.chunks and filters.accepts(live.chunks[cid].metadata),
+            expansions=self.bridge.expansions(question, language, self.settings.bridge_weight),
         )
         return [live.chunks[cid] for cid, _ in found]
 

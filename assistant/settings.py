@@ -55,7 +55,10 @@ class Settings:
     retrieval: str = "hybrid"  # "hybrid", "dense" or "lexical"
     dense_weight: float = 1.0
     lexical_weight: float = 0.5
-    term_map: bool = True  # cross-lingual names and domain words on the lexical side
+    # Cross-lingual word links learnt from the indexed documents (assistant/bridge.py):
+    # the least score of a link, and the weight of a linked word in lexical search.
+    bridge_min_score: float = 0.0
+    bridge_weight: float = 0.5
     mmr_lambda: float = 0.7  # 1.0 = rank by relevance only; lower = more diverse
     # When no retrieved passage reaches this cosine similarity, the answer is
     # "not found". Set from the answerable and unanswerable questions of

@@ -21,7 +21,7 @@ from assistant.extractive import citation
 from assistant.lexical import analyse
 from assistant.messages import language_name, messages, text
 from assistant.store import DocumentRecord, SearchHit
-from assistant.terms import fold
+from assistant.textnorm import fold
 from ingest.chunking import sentence_spans
 
 if TYPE_CHECKING:

@@ -26,8 +26,9 @@ from assistant.citations import check_answer
 from assistant.extractive import ExtractiveAnswerer, not_found
 from assistant.guard import defuse
 from assistant.messages import language_name, messages, text
+from assistant.names import find_name_spans
 from assistant.store import SearchHit
-from assistant.terms import TERMS, TOPIC_TERMS, fold
+from assistant.textnorm import fold, fold_with_offsets
 
 log = logging.getLogger(__name__)
 
@@ -120,17 +121,11 @@ def heuristic_standalone(question: str, history: History) -> str:
 
 
 def _names_in(sentence: str) -> list[str]:
-    found = []
-    folded = fold(sentence)
-    for key, variants in TERMS.items():
-        if key in TOPIC_TERMS:
-            continue
-        for name in variants:
-            if name[:1].isupper() and re.search(rf"(?<!\w){re.escape(fold(name))}(?!\w)", folded):
-                # Return the spelling as written in the sentence.
-                match = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", sentence, re.IGNORECASE)
-                found.append(match.group(0) if match else name)
-    return found
+    """The country and language names (CLDR) in a sentence, spelled as written there."""
+    folded, offsets = fold_with_offsets(sentence)
+    return [
+        sentence[offsets[a] : offsets[b - 1] + 1] for a, b in find_name_spans(folded)
+    ]
 
 
 class GeneratedAnswerer:

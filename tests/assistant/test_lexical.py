@@ -58,7 +58,7 @@ def test_bm25_ranks_exact_terms_and_respects_the_filter() -> None:
 
 def test_folding_matches_the_shared_fold() -> None:
     from assistant.lexical import _fold
-    from assistant.terms import fold
+    from assistant.textnorm import fold
 
     text = "Brazilië, Perú, ÆØÅ ǅ ﬁ ² Ⅻ Ελληνικά Ğ İstanbul ẞ naïve 𝔸𝔹 x\u0301\u0327 plain"
     assert _fold(text) == fold(text)

@@ -1,0 +1,240 @@
+"""Answers to broad questions from the section they concern.
+
+"What does the report recommend?", "¿Cuáles son los principales hallazgos?" or
+"Hoe wordt de score berekend?" ask for what a whole section says, not for one
+sentence. Such a question is recognised by its question words (the
+languages' own phrasings, not any document's). The section is the top-level
+section whose title matches the question's words (or their counterparts in
+the section's language) and that holds the passages retrieval ranked best.
+The answer gives the section's points in document order: the lead of each
+subsection, else its list items, else its most central sentences. It quotes
+one document, in the question's language where one has the section; the same
+section in the other documents is cited with it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answer import CitedAnswer
+from assistant.lexical import analyse
+from assistant.messages import language_name, text
+from assistant.store import SearchHit
+from ingest.chunking import SECTION_SEPARATOR, sentence_spans
+
+if TYPE_CHECKING:
+    from assistant.extractive import ExtractiveAnswerer, Links
+
+MAX_POINTS = 6
+MAX_POINT_CHARS = 320
+_BULLETS = re.compile(r"\s*[•▪◦●‣]\s+")
+# Broad questions, by their question words in Dutch, Spanish and English.
+_BROAD = re.compile(
+    r"aanbevel|beveelt|\braadt\b|\badvie|bevinding|conclusie|samenvat|\bvat\b.*\bsamen|"
+    r"wat zegt|wat staat er|waarover gaat|belangrijkste punten|hoofdpunten|"
+    r"hoe wordt .*\b(berekend|bepaald|gemeten|samengesteld|opgebouwd)|"
+    r"recomiend|recomendaci|aconseja|hallazgo|conclusiones|resum|qu[eé] dice|de qu[eé] trata|"
+    r"puntos principales|principales resultados|"
+    r"c[oó]mo se (calcula|mide|determina|construye|compone|elabora)|"
+    r"recommend|advise|findings|conclusions|summari[sz]|what does .*\bsay\b|main points|"
+    r"key points|what is .* about|"
+    r"how (is|are) .*\b(computed|calculated|measured|determined|constructed|built|scored)",
+    re.IGNORECASE,
+)
+# Two terms match when one is the other or they share a long beginning: a question's
+# "recomienda" (stem "recomiend") and a title's "Recomendaciones" ("recomend").
+_PREFIX = 5
+
+
+def is_broad(question: str) -> bool:
+    return bool(_BROAD.search(question))
+
+
+def _unit(path: str) -> str:
+    return path.split(SECTION_SEPARATOR)[0]
+
+
+def _matches(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    common = len(os.path.commonprefix([a, b]))
+    return common >= _PREFIX and common >= 0.6 * min(len(a), len(b))
+
+
+def _title_score(
+    asked: set[str], title: str, language: str, links: Links, question_language: str
+) -> float:
+    """Share of the question's terms that the title holds (or their counterparts)."""
+    if not asked:
+        return 0.0
+    have = set(analyse(re.sub(r"^[\d.\s]+", "", title), language))
+    found = 0
+    for term in asked:
+        forms = {term}
+        if language != question_language:
+            partner = links.get(term, {}).get(language)
+            if partner:
+                forms.add(partner)
+        found += any(_matches(f, h) for f in forms for h in have)
+    return found / len(asked)
+
+
+def section_answer(
+    answerer: ExtractiveAnswerer,
+    question: str,
+    language: str,
+    question_language: str,
+    query_vector: Sequence[float],
+    hits: Sequence[SearchHit],
+    links: Links,
+) -> CitedAnswer | None:
+    """The points of the section a broad question concerns, or None when no
+    section's title matches the question (the caller then quotes sentences)."""
+    assert answerer.section_chunks is not None
+    asked = set(analyse(question, question_language))
+    # Score each (document, top-level section) by the retrieved passages it holds and
+    # by how well its title, or a subsection's, matches the question.
+    scores: dict[tuple[str, str], float] = {}
+    first_hit: dict[tuple[str, str], SearchHit] = {}
+    titles: dict[tuple[str, str], float] = {}
+    for rank, hit in enumerate(hits):
+        meta = hit.metadata
+        doc_id = str(meta.get("doc_id", ""))
+        path = str(meta.get("section_path", ""))
+        if not doc_id or not path:
+            continue
+        key = (doc_id, _unit(path))
+        lang = str(meta.get("language", ""))
+        title = max(
+            _title_score(asked, part, lang, links, question_language)
+            for part in path.split(SECTION_SEPARATOR)[:2]
+        )
+        titles[key] = max(titles.get(key, 0.0), title)
+        scores[key] = scores.get(key, 0.0) + 1.0 / (rank + 1)
+        first_hit.setdefault(key, hit)
+    matched = {k: s + titles[k] for k, s in scores.items() if titles[k] > 0}
+    if not matched:
+        return None
+    best = max(matched.values())
+    # The question's language first, when its document has the section among the best.
+    ranked = sorted(
+        matched,
+        key=lambda k: (
+            matched[k] < 0.5 * best
+            or first_hit[k].metadata.get("language") != language,
+            -matched[k],
+        ),
+    )
+    doc_id, unit = ranked[0]
+    chunks = sorted(
+        (c for c in answerer.section_chunks(doc_id)
+         if _unit(str(c.metadata.get("section_path", ""))) == unit),
+        key=lambda c: int(c.metadata.get("chunk_index", 0)),
+    )
+    if not chunks:
+        return None
+    points = _points(answerer, chunks, query_vector)
+    if not points:
+        return None
+    from assistant.extractive import citation
+
+    numbers: dict[str, int] = {}
+    citations = []
+    head = first_hit[(doc_id, unit)].metadata
+    lines = [text(language, "section_points", section=unit,
+                  document=str(head.get("title", "")) or str(head.get("file_name", "")))]
+    for chunk, point in points:
+        if chunk.chunk_id not in numbers:
+            numbers[chunk.chunk_id] = len(numbers) + 1
+            citations.append(citation(numbers[chunk.chunk_id], chunk))
+        lines.append(f"- {point} [{numbers[chunk.chunk_id]}]")
+    source_lang = str(head.get("language", ""))
+    if source_lang and source_lang != language:
+        lines[0] += " " + text(language, "quoted_in",
+                               language=language_name(language, source_lang))
+    # The same section in the other documents, cited once rather than quoted again.
+    others = []
+    for key in ranked[1:]:
+        if key[0] == doc_id or matched[key] < 0.5 * best:
+            continue
+        hit = first_hit[key]
+        if hit.chunk_id not in numbers:
+            numbers[hit.chunk_id] = len(numbers) + 1
+            citations.append(citation(numbers[hit.chunk_id], hit))
+        other_lang = str(hit.metadata.get("language", ""))
+        label = language_name(language, other_lang) if other_lang else key[1]
+        others.append(f"{label} [{numbers[hit.chunk_id]}]")
+    if others:
+        lines.append(text(language, "also_in", sources=", ".join(dict.fromkeys(others))))
+    return CitedAnswer("\n".join(lines), language, citations, found=True)
+
+
+def _points(
+    answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float]
+) -> list[tuple[SearchHit, str]]:
+    """What a section says, in document order: each subsection's title and lead
+    sentence; else its list items; else its most central sentences."""
+    unit_path = _unit(str(chunks[0].metadata.get("section_path", "")))
+    leads: list[tuple[SearchHit, str]] = []
+    seen_paths: set[str] = set()
+    for chunk in chunks:
+        path = str(chunk.metadata.get("section_path", ""))
+        if path == unit_path or path in seen_paths or chunk.metadata.get("kind") == "table":
+            continue
+        seen_paths.add(path)
+        sentences = [chunk.text[a:b] for a, b in sentence_spans(chunk.text)]
+        title = path.split(SECTION_SEPARATOR)[-1]
+        lead = _clip(sentences[0]) if sentences else ""
+        leads.append((chunk, f"{title}: {lead}" if lead else title))
+    if len(leads) >= 2:
+        return leads[:MAX_POINTS]
+    items: list[tuple[SearchHit, str]] = []
+    for chunk in chunks:
+        parts = _BULLETS.split(chunk.text)
+        for part in parts[1:]:
+            item = _clip(part)
+            if item and all(item != seen for _, seen in items):
+                items.append((chunk, item))
+    if len(items) >= 2:
+        return items[:MAX_POINTS]
+    return _central(answerer, chunks, query_vector)
+
+
+def _central(
+    answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float]
+) -> list[tuple[SearchHit, str]]:
+    from assistant.extractive import MAX_CANDIDATES
+
+    seen: set[str] = set()
+    candidates: list[tuple[int, SearchHit, str]] = []
+    for chunk in chunks:
+        if chunk.metadata.get("kind") == "table":
+            continue
+        for a, b in sentence_spans(chunk.text):
+            sentence = _clip(chunk.text[a:b])
+            if len(sentence.split()) >= 5 and sentence not in seen:
+                seen.add(sentence)
+                candidates.append((len(candidates), chunk, sentence))
+    candidates = candidates[:MAX_CANDIDATES]
+    if not candidates:
+        return []
+    vectors = np.asarray(answerer.embedder.embed_documents([s for _, _, s in candidates]))
+    centre = vectors.mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    # Central to the section and close to the question, equally.
+    score = vectors @ centre + vectors @ np.asarray(query_vector)
+    picked = sorted(np.argsort(-score)[: MAX_POINTS - 1])
+    return [(candidates[int(i)][1], candidates[int(i)][2]) for i in picked]
+
+
+def _clip(sentence: str) -> str:
+    sentence = " ".join(sentence.split())
+    if len(sentence) <= MAX_POINT_CHARS:
+        return sentence
+    cut = sentence[:MAX_POINT_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
