@@ -163,6 +163,7 @@ def chunk_document(
             )
         )
 
+    headings: list[tuple[Page, int, int]] = []
     for page in pages:
         prose: list[tuple[int, int]] = []  # sentence spans of the current section on this page
 
@@ -191,6 +192,7 @@ def chunk_document(
             if block.kind == "heading":
                 flush()
                 carry = ""
+                headings.append((page, block.start, block.end))
                 while path and path[-1][0] >= block.level:
                     path.pop()
                 path.append((block.level, block.title))
@@ -201,6 +203,18 @@ def chunk_document(
             else:
                 prose.extend(sentence_spans(block.text, block.start, size))
         flush()
+    if not chunks and headings:
+        # Nothing but headings (an outline, a table of contents): they are the text.
+        path.clear()
+        for page in pages:
+            lines = [
+                span
+                for p, a, b in headings
+                if p is page
+                for span in sentence_spans(page.text[a:b], a, size)
+            ]
+            for start, end in _pack(lines, size, overlap_sentences):
+                emit(page, start, end, "text")
     return chunks
 
 

@@ -206,7 +206,7 @@ class Indexer:
                                 self.settings.chunk_overlap_sentences)
         if not chunks:
             return FileOutcome(path, "failed", "no text to index", code="no_text")
-        language = detect_language(" ".join(p.text for p in doc.pages[:3]))
+        language = detect_language(language_sample(doc))
         try:
             # Before the embedding, which takes far longer than the write it prepares.
             self.store.check_room()
@@ -242,17 +242,40 @@ class Indexer:
         return self.store.find_by_doc_id(digest)
 
     def _embed(self, texts: list[str], name: str, show: bool) -> list[list[float]]:
-        bar = _progress_bar(len(texts), show and len(texts) > 2 * EMBED_BATCH, unit="chunk",
+        """One vector per text; a text that occurs more than once is embedded once
+        (repeated boilerplate, or a file that says the same thing thousands of times)."""
+        unique = list(dict.fromkeys(texts))
+        bar = _progress_bar(len(unique), show and len(unique) > 2 * EMBED_BATCH, unit="chunk",
                             desc=f"  {name[:30]}", leave=False)
         vectors: list[list[float]] = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            batch = texts[start : start + EMBED_BATCH]
+        for start in range(0, len(unique), EMBED_BATCH):
+            batch = unique[start : start + EMBED_BATCH]
             vectors.extend(self.embedder.embed_documents(batch))
             if bar is not None:
                 bar.update(len(batch))
         if bar is not None:
             bar.close()
-        return vectors
+        if len(unique) == len(texts):
+            return vectors
+        by_text = dict(zip(unique, vectors, strict=True))
+        return [by_text[t] for t in texts]
+
+
+# The document language is read from its beginning: enough text for the detector
+# (which looks at 4,000 characters), never the whole of a large file.
+LANGUAGE_SAMPLE_CHARS = 8000
+
+
+def language_sample(doc: LoadedDocument) -> str:
+    """The first pages' text, at most LANGUAGE_SAMPLE_CHARS of it."""
+    parts: list[str] = []
+    size = 0
+    for page in doc.pages[:3]:
+        parts.append(page.text[: LANGUAGE_SAMPLE_CHARS - size])
+        size += len(parts[-1]) + 1
+        if size >= LANGUAGE_SAMPLE_CHARS:
+            break
+    return " ".join(parts)
 
 
 def _unchanged(path: Path, existing: DocumentRecord) -> FileOutcome:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 BlockKind = Literal["heading", "text", "table"]
 
@@ -42,21 +42,17 @@ class Block:
     title: str = ""  # heading text without markup
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     start: int
     end: int  # excluding the newline
     text: str
-
-    @property
-    def stripped(self) -> str:
-        return self.text.strip()
+    stripped: str
 
 
 def _lines(text: str) -> Iterator[_Line]:
     pos = 0
     for raw in text.split("\n"):
-        yield _Line(pos, pos + len(raw), raw)
+        yield _Line(pos, pos + len(raw), raw, raw.strip())
         pos += len(raw) + 1
 
 
@@ -138,9 +134,13 @@ def _is_row(line: str) -> bool:
         return False
     if s.startswith("|"):
         return True
-    # split(None, 12): a very long line is not read word by word only to be refused.
-    words = s.split(None, 12)
-    return len(words) <= 12 and bool(_DECIMAL_OR_INT.search(s)) and not _SENTENCE_END.search(s)
+    # A number first: most prose lines have none. split(None, 12): a very long line is not
+    # read word by word only to be refused.
+    return (
+        bool(_DECIMAL_OR_INT.search(s))
+        and len(s.split(None, 12)) <= 12
+        and not _SENTENCE_END.search(s)
+    )
 
 
 def _is_header_row(line: str) -> bool:
@@ -192,7 +192,8 @@ def split_blocks(
             flush_prose()
             i += 1
             continue
-        heading = heading_of(s)
+        # Only a line that starts with "#" or a digit can be a heading.
+        heading = heading_of(s) if s[0] == "#" or s[0].isdigit() else None
         if heading and outline.accept(heading):
             flush_prose()
             blocks.append(Block("heading", line.start, line.end, s, heading.level, heading.title))
