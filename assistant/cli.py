@@ -104,8 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
-    p.add_argument("questions", nargs="?", type=Path, default=None, metavar="QUESTIONS.yaml",
-                   help="default: corpus/questions.yaml")
+    p.add_argument("questions", nargs="?", type=Path, default=None,
+                   metavar="QUESTIONS.yaml|FOLDER",
+                   help="a question file (its folder's documents are indexed), or a folder "
+                        "of documents with a questions.yaml; default: corpus/questions.yaml")
+    p.add_argument("--split", choices=["dev", "test", "all", "both"], default="both",
+                   help="which questions to report: dev, test, all, or dev and test "
+                        "apart (the default)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="write evaluation.md and evaluation.json here")
@@ -271,26 +276,43 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from assistant.core import Assistant
-    from assistant.evaluation import evaluate, load_questions, write_reports
+    from assistant.evaluation import evaluate_all, load_questions, write_reports
+    from ingest.loaders import SUPPORTED_SUFFIXES
 
-    questions = load_questions(args.questions or settings.corpus_dir / "questions.yaml")
+    path = args.questions or settings.corpus_dir / "questions.yaml"
+    question_file = path / "questions.yaml" if path.is_dir() else path
+    questions = load_questions(question_file)
+    documents = sorted(
+        p for p in question_file.parent.iterdir()
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+    )
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         if args.data_dir is None:
-            # Reproducible by default: a fresh index of the sample corpus. Always a local
-            # one: in server mode it would otherwise go into the shared index.
+            # Reproducible by default: a fresh index of the question file's folder. Always
+            # a local one: in server mode it would otherwise go into the shared index.
             settings = settings.replace(data_dir=Path(tmp), chroma_mode="embedded")
-            report = run_ingest(settings, sorted(settings.corpus_dir.glob("*.pdf")), False,
-                                progress=False)
+            report = run_ingest(settings, documents, False, progress=False)
             if not report.ok:
                 print(report.summary(), file=sys.stderr)
                 return EXIT_FAILED
-        result = evaluate(Assistant(settings), questions)
-    if args.out:
-        md, js = write_reports(result, args.out)
-        print(f"wrote {md} and {js}", file=sys.stderr)
-    print(result.to_json() if args.json else result.to_markdown())
-    if args.check and (result.failed_floors() if result.citation_validity is not None
-                       else result.failed_bars()):
+        splits = ["dev", "test"] if args.split == "both" else [args.split]
+        if not any(q.split for q in questions):
+            splits = ["all"]
+        results = evaluate_all(Assistant(settings), questions, splits)
+    failed = False
+    for result in results:
+        if args.out:
+            md, js = write_reports(result, args.out / result.split if len(results) > 1
+                                   else args.out)
+            print(f"wrote {md} and {js}", file=sys.stderr)
+        print(result.to_json() if args.json else result.to_markdown())
+        if not args.json:
+            print()
+        # Only the held-out questions count against the bars.
+        if result.split in {"test", "all"}:
+            failed |= bool(result.failed_floors() if result.citation_validity is not None
+                           else result.failed_bars())
+    if args.check and failed:
         return EXIT_FAILED
     return EXIT_OK
 
