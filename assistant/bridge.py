@@ -55,6 +55,17 @@ def content_words(text: str, language: str) -> list[tuple[str, str]]:
     ]
 
 
+def _hubness(vocab: _Vocabulary, row: int, other: _Vocabulary, other_matrix: np.ndarray) -> float:
+    """Mean similarity of `vocab`'s word `row` to its nearest words in `other`, kept."""
+    key = id(other)
+    cache = vocab.hubness.setdefault(str(key), {})
+    if row not in cache:
+        assert vocab.matrix is not None
+        sims = np.einsum("ij,j->i", other_matrix, vocab.matrix[row])
+        cache[row] = float(np.sort(sims)[-NEIGHBOURS:].mean())
+    return cache[row]
+
+
 @dataclass
 class _Vocabulary:
     """One language's linkable terms: how many live chunks hold each, and a word for it."""
@@ -63,6 +74,8 @@ class _Vocabulary:
     words: dict[str, str] = field(default_factory=dict)
     terms: list[str] = field(default_factory=list)  # rows of `matrix`
     matrix: np.ndarray | None = None  # None: rebuild before the next lookup
+    # Per other language: row -> mean similarity to its nearest words there (CSLS's r).
+    hubness: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
 class TermBridge:
@@ -80,6 +93,7 @@ class TermBridge:
         self._vectors: dict[str, np.ndarray] = {}
         self._loaded = False
         self._unsaved = 0
+        self._recent: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
 
     # -- vocabulary -------------------------------------------------------------------
 
@@ -102,6 +116,7 @@ class TermBridge:
                     vocab.words[term] = words[(language, term)]
                 if new:
                     vocab.matrix = None
+            self._recent.clear()
 
     def remove(self, group: str) -> None:
         with self._lock:
@@ -112,6 +127,7 @@ class TermBridge:
                     del vocab.counts[term]
                     vocab.words.pop(term, None)
                 vocab.matrix = None
+            self._recent.clear()
 
     def groups(self) -> set[str]:
         with self._lock:
@@ -144,6 +160,9 @@ class TermBridge:
 
     def _matrix(self, vocab: _Vocabulary) -> np.ndarray:
         if vocab.matrix is None:
+            vocab.hubness = {}
+            for other in self._vocab.values():
+                other.hubness = {}
             vocab.terms = sorted(vocab.counts)
             rows = self._vectors_for([vocab.words[t] for t in vocab.terms])
             vocab.matrix = (
@@ -189,6 +208,10 @@ class TermBridge:
         if not pairs:
             return {}
         with self._lock:
+            # Retrieval and the answerer ask for the same question's links in turn.
+            remembered = self._recent.get((text, language))
+            if remembered is not None:
+                return remembered
             others = {lang: v for lang, v in self._vocab.items() if lang != language and v.counts}
             own = self._vocab.get(language)
             if not others or own is None or not own.counts:
@@ -202,6 +225,9 @@ class TermBridge:
                     if partner is not None:
                         out.setdefault(term, {})[other_lang] = partner
             self._save()
+            if len(self._recent) > 256:
+                self._recent.clear()
+            self._recent[(text, language)] = out
             return out
 
     def _partner(
@@ -221,8 +247,7 @@ class TermBridge:
         r_query = float(np.sort(sims)[-NEIGHBOURS:].mean())
         best, best_score = -1, -np.inf
         for j in candidates:
-            back = np.einsum("ij,j->i", own_matrix, matrix[j])
-            r_candidate = float(np.sort(back)[-NEIGHBOURS:].mean())
+            r_candidate = _hubness(vocab, int(j), own, own_matrix)
             score = (2 * sims[j] - r_query - r_candidate
                      + SPELLING_WEIGHT * _spelling(word, vocab.words[vocab.terms[j]]))
             if score > best_score:
@@ -231,16 +256,13 @@ class TermBridge:
             return None
         # Mutual: among the question language's words closest to the partner, the
         # question's own word scores best.
-        partner_vector = matrix[best]
-        back = np.einsum("ij,j->i", own_matrix, partner_vector)
-        r_partner = float(np.sort(back)[-NEIGHBOURS:].mean())
+        back = np.einsum("ij,j->i", own_matrix, matrix[best])
+        r_partner = _hubness(vocab, best, own, own_matrix)
         partner_word = vocab.words[vocab.terms[best]]
         for k in np.argsort(-back)[:CANDIDATES]:
             if own.terms[k] == term:
                 continue
-            rival = np.einsum("ij,j->i", matrix, own_matrix[k])
-            r_rival = float(np.sort(rival)[-NEIGHBOURS:].mean())
-            rival_score = (2 * back[k] - r_partner - r_rival
+            rival_score = (2 * back[k] - r_partner - _hubness(own, int(k), vocab, matrix)
                            + SPELLING_WEIGHT * _spelling(own.words[own.terms[k]], partner_word))
             if rival_score > best_score:
                 return None

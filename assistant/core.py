@@ -161,6 +161,7 @@ class Assistant:
             self.settings.min_sentence_relevance,
             bridge=self.retriever.bridge,
             section_chunks=self.store.document_chunks,
+            min_term_coverage=self.settings.min_term_coverage,
         )
 
     def _generated(self, model: BaseChatModel) -> GeneratedAnswerer:

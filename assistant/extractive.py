@@ -85,6 +85,27 @@ class _Candidate:
     sentence: str
 
 
+@dataclass
+class Evidence:
+    """What the retrieved passages offer for one question: the measures the "not
+    found" gates judge, and the candidate sentences an answer is made of."""
+
+    question: str
+    language: str  # of the answer
+    question_language: str
+    query_vector: Sequence[float]
+    hits: list[SearchHit]
+    links: dict[str, dict[str, str]]
+    top_score: float  # the best passage's cosine similarity
+    sentence_similarity: float  # the best sentence's
+    coverage: float  # the largest share of the question's terms one passage holds
+    candidates: list[_Candidate]
+    vectors: np.ndarray
+    similarity: np.ndarray
+    asked: set[str]
+    telling: list[tuple[str, ...]]
+
+
 def question_entities(question: str) -> list[tuple[str, ...]]:
     """Names and numbers in the question, each as the spellings that would match it.
 
@@ -212,7 +233,9 @@ class ExtractiveAnswerer:
         min_sentence_relevance: float = 0.0,
         bridge: TermBridge | None = None,
         section_chunks: Callable[[str], list[SearchHit]] | None = None,
+        min_term_coverage: float = MIN_TERM_COVERAGE,
     ) -> None:
+        self.min_term_coverage = min_term_coverage
         self.embedder = embedder
         self.min_relevance = min_relevance
         self.min_sentence_relevance = min_sentence_relevance
@@ -225,14 +248,35 @@ class ExtractiveAnswerer:
         self, question: str, language: str, query_vector: Sequence[float],
         hits: Sequence[SearchHit],
     ) -> CitedAnswer:
+        evidence = self.evidence(question, language, query_vector, hits)
+        if evidence is None or not self.accepts(evidence):
+            return not_found(language)
+        return self.respond(evidence)
+
+    def accepts(self, evidence: Evidence) -> bool:
+        """The "not found" gates: the best passage must reach `min_relevance`, and a
+        sentence must come close to the question or one passage must hold most of
+        the question's words. A passage can be on topic while none of its
+        sentences answers: then neither holds."""
+        return evidence.top_score >= self.min_relevance and (
+            evidence.sentence_similarity >= self.min_sentence_relevance
+            or evidence.coverage >= self.min_term_coverage
+        )
+
+    def evidence(
+        self, question: str, language: str, query_vector: Sequence[float],
+        hits: Sequence[SearchHit],
+    ) -> Evidence | None:
+        """What the passages offer for the question, or None when they cannot answer
+        it at all (no passages, or a name or number asked about is in none of them)."""
         from assistant.language import detect_language
 
-        if not hits or max(h.score for h in hits) < self.min_relevance:
-            return not_found(language)
+        if not hits:
+            return None
         entities = question_entities(question)
         passages = [fold(h.text) for h in hits]
         if any(not any(_mentions(p, e) for p in passages) for e in entities):
-            return not_found(language)
+            return None
         # The names and numbers a question combines ("Paraguay" and "2024") must
         # meet in one passage; a name most passages carry is the topic, not a
         # constraint, and is left out of that test.
@@ -241,20 +285,11 @@ class ExtractiveAnswerer:
             if sum(_mentions(p, e) for p in passages) < GENERIC_SHARE * len(passages)
         ]
         if len(specific) > 1 and not any(all(_mentions(p, e) for e in specific) for p in passages):
-            return not_found(language)
+            return None
         question_language = detect_language(question, language)
         links: Links = (
             self.bridge.links(question, question_language) if self.bridge is not None else {}
         )
-        if self.section_chunks is not None:
-            from assistant.sections import is_broad, section_answer
-
-            if is_broad(question):
-                broad = section_answer(
-                    self, question, language, question_language, query_vector, hits, links
-                )
-                if broad is not None:
-                    return broad
         wanted_terms, passage_terms = analysed_terms(question, hits)
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
         asked = _distinctive_terms(wanted_terms, passage_terms)
@@ -278,21 +313,39 @@ class ExtractiveAnswerer:
                 seen.add(key)
                 candidates.append(_Candidate(hit, rank, sentence))
         if not candidates:
-            return not_found(language)
+            return None
         # The cost of a question stays bounded whatever the passages hold: the
         # best-ranked passages' sentences come first.
         candidates = candidates[:MAX_CANDIDATES]
         vectors = np.asarray(self.embedder.embed_documents([c.sentence for c in candidates]))
         similarity = vectors @ np.asarray(query_vector)
-        # A passage can be on topic while none of its sentences answers: then
-        # no sentence comes close to the question, and the passages do not
-        # carry most of the question's words either.
-        if (
-            float(similarity.max()) < self.min_sentence_relevance
-            and term_coverage(wanted_terms, passage_terms, hit_languages, links)
-            < MIN_TERM_COVERAGE
-        ):
-            return not_found(language)
+        return Evidence(
+            question=question, language=language, question_language=question_language,
+            query_vector=query_vector, hits=list(hits), links=links,
+            top_score=max(h.score for h in hits),
+            sentence_similarity=float(similarity.max()),
+            coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
+            candidates=candidates, vectors=vectors, similarity=similarity,
+            asked=asked, telling=telling,
+        )
+
+    def respond(self, evidence: Evidence) -> CitedAnswer:
+        """The answer from evidence that passed the gates."""
+        question, language = evidence.question, evidence.language
+        query_vector, hits, links = evidence.query_vector, evidence.hits, evidence.links
+        question_language = evidence.question_language
+        candidates, vectors = evidence.candidates, evidence.vectors
+        similarity, asked, telling = evidence.similarity, evidence.asked, evidence.telling
+        if self.section_chunks is not None:
+            from assistant.sections import is_broad, section_answer
+
+            # A broad question that passed the gates is answered from its section.
+            if is_broad(question):
+                broad = section_answer(
+                    self, question, language, question_language, query_vector, hits, links
+                )
+                if broad is not None:
+                    return broad
         # Generic sentences (an introduction naming the subject and the year) sit
         # close to every question. Their closeness to the centre of all
         # candidates measures that, and is discounted.
@@ -378,16 +431,28 @@ def compose(language: str, facts: Sequence[Sequence[_Candidate]]) -> CitedAnswer
         if source_lang and source_lang != language:
             line += " " + text(language, "quoted_in",
                                language=language_name(language, source_lang))
-        others = []
-        for cand in fact[1:]:
-            n = number(cand.hit)
-            other_lang = str(cand.hit.metadata.get("language", ""))
-            label = language_name(language, other_lang) if other_lang else ""
-            others.append(f"{label} [{n}]".strip())
+        others = also_cited(language, [(number(c.hit), c.hit) for c in fact[1:]],
+                            source_lang)
         if others:
-            line += " " + text(language, "also_in", sources=", ".join(dict.fromkeys(others)))
+            line += " " + text(language, "also_in", sources=others)
         lines.append(line)
     return CitedAnswer("\n".join(lines), language, citations, found=True)
+
+
+def also_cited(language: str, cited: Sequence[tuple[int, SearchHit]], quoted_lang: str) -> str:
+    """"Spanish [2][3], English [4]": the other passages that say what a line quotes,
+    grouped by their language (those in the quoted passage's language by number only)."""
+    by_language: dict[str, list[int]] = {}
+    for n, hit in cited:
+        lang = str(hit.metadata.get("language", ""))
+        numbers = by_language.setdefault("" if lang == quoted_lang else lang, [])
+        if n not in numbers:
+            numbers.append(n)
+    parts = []
+    for lang, numbers in sorted(by_language.items(), key=lambda kv: kv[0] != ""):
+        marks = "".join(f"[{n}]" for n in numbers)
+        parts.append(f"{language_name(language, lang)} {marks}" if lang else marks)
+    return ", ".join(parts)
 
 
 def citation(n: int, hit: SearchHit) -> Citation:

@@ -6,6 +6,8 @@ import functools
 import re
 from typing import Any
 
+from assistant.textnorm import fold
+
 SUPPORTED = ("nl", "es", "en")
 DETECTABLE = ("nl", "es", "en", "pt", "de", "fr", "it")
 DEFAULT_LANGUAGE = "en"
@@ -35,7 +37,10 @@ def _raw_markers() -> dict[str, frozenset[str]]:
     from assistant.names import language_specific_names
 
     names = language_specific_names()
-    return {lang: words | names.get(lang, frozenset()) for lang, words in _FUNCTION_WORDS.items()}
+    return {
+        lang: frozenset(fold(w) for w in words) | names.get(lang, frozenset())
+        for lang, words in _FUNCTION_WORDS.items()
+    }
 
 
 _RAW_MARKERS = _raw_markers()
@@ -97,7 +102,8 @@ def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:
     if top not in SUPPORTED and confidences[0].value >= UNSUPPORTED_CONFIDENCE:
         return top
     if len(words) <= SHORT_QUESTION_WORDS:
-        counts = {lang: sum(w in vocab for w in words) for lang, vocab in _MARKERS.items()}
+        folded = [fold(w) for w in words]
+        counts = {lang: sum(w in vocab for w in folded) for lang, vocab in _MARKERS.items()}
         best = max(counts, key=lambda lang: counts[lang])
         ranked = sorted(counts.values(), reverse=True)
         if ranked[0] > ranked[1]:

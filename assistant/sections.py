@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 MAX_POINTS = 6
 MAX_POINT_CHARS = 320
+SHORT_SENTENCE = 90  # characters
+FIGURE_BONUS = 0.02
 _BULLETS = re.compile(r"\s*[•▪◦●‣]\s+")
 # Broad questions, by their question words in Dutch, Spanish and English.
 _BROAD = re.compile(
@@ -119,7 +121,13 @@ def section_answer(
         first_hit.setdefault(key, hit)
     matched = {k: s + titles[k] for k, s in scores.items() if titles[k] > 0}
     if not matched:
-        return None
+        # No title names what is asked ("how is the score computed?" and a section
+        # called "Method"): the section that holds the two best passages, if one does.
+        top = [(str(h.metadata.get("doc_id", "")), _unit(str(h.metadata.get("section_path", ""))))
+               for h in hits[:2]]
+        if len(top) < 2 or top[0] != top[1] or top[0] not in scores:
+            return None
+        matched = {top[0]: scores[top[0]]}
     best = max(matched.values())
     # The question's language first, when its document has the section among the best.
     ranked = sorted(
@@ -141,7 +149,7 @@ def section_answer(
     points = _points(answerer, chunks, query_vector)
     if not points:
         return None
-    from assistant.extractive import citation
+    from assistant.extractive import also_cited, citation
 
     numbers: dict[str, int] = {}
     citations = []
@@ -166,11 +174,9 @@ def section_answer(
         if hit.chunk_id not in numbers:
             numbers[hit.chunk_id] = len(numbers) + 1
             citations.append(citation(numbers[hit.chunk_id], hit))
-        other_lang = str(hit.metadata.get("language", ""))
-        label = language_name(language, other_lang) if other_lang else key[1]
-        others.append(f"{label} [{numbers[hit.chunk_id]}]")
+        others.append((numbers[hit.chunk_id], hit))
     if others:
-        lines.append(text(language, "also_in", sources=", ".join(dict.fromkeys(others))))
+        lines.append(text(language, "also_in", sources=also_cited(language, others, source_lang)))
     return CitedAnswer("\n".join(lines), language, citations, found=True)
 
 
@@ -187,10 +193,13 @@ def _points(
         if path == unit_path or path in seen_paths or chunk.metadata.get("kind") == "table":
             continue
         seen_paths.add(path)
-        sentences = [chunk.text[a:b] for a, b in sentence_spans(chunk.text)]
+        sentences = [" ".join(chunk.text[a:b].split()) for a, b in sentence_spans(chunk.text)]
         title = path.split(SECTION_SEPARATOR)[-1]
-        lead = _clip(sentences[0]) if sentences else ""
-        leads.append((chunk, f"{title}: {lead}" if lead else title))
+        lead = sentences[0] if sentences else ""
+        # A short lead ("Heat kills quietly.") announces; the next sentence says.
+        if lead and len(lead) < SHORT_SENTENCE and len(sentences) > 1:
+            lead = f"{lead} {sentences[1]}"
+        leads.append((chunk, f"{title}: {_clip(lead)}" if lead else title))
     if len(leads) >= 2:
         return leads[:MAX_POINTS]
     items: list[tuple[SearchHit, str]] = []
@@ -208,28 +217,41 @@ def _points(
 def _central(
     answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float]
 ) -> list[tuple[SearchHit, str]]:
+    """The section's key sentences: close to the question and to the section's centre.
+    A short sentence ("The first finding is adoption.") comes with the one after it,
+    which says what it announces."""
     from assistant.extractive import MAX_CANDIDATES
 
     seen: set[str] = set()
-    candidates: list[tuple[int, SearchHit, str]] = []
+    candidates: list[tuple[SearchHit, str, str]] = []  # chunk, sentence, the next one
     for chunk in chunks:
         if chunk.metadata.get("kind") == "table":
             continue
-        for a, b in sentence_spans(chunk.text):
-            sentence = _clip(chunk.text[a:b])
-            if len(sentence.split()) >= 5 and sentence not in seen:
-                seen.add(sentence)
-                candidates.append((len(candidates), chunk, sentence))
+        sentences = [chunk.text[a:b] for a, b in sentence_spans(chunk.text)]
+        for i, sentence in enumerate(sentences):
+            key = " ".join(sentence.split())
+            if len(key.split()) >= 5 and key not in seen:
+                seen.add(key)
+                following = sentences[i + 1] if i + 1 < len(sentences) else ""
+                candidates.append((chunk, key, following))
     candidates = candidates[:MAX_CANDIDATES]
     if not candidates:
         return []
-    vectors = np.asarray(answerer.embedder.embed_documents([s for _, _, s in candidates]))
+    vectors = np.asarray(answerer.embedder.embed_documents([s for _, s, _ in candidates]))
     centre = vectors.mean(axis=0)
     centre /= np.linalg.norm(centre) or 1.0
-    # Central to the section and close to the question, equally.
-    score = vectors @ centre + vectors @ np.asarray(query_vector)
+    # Central to the section and close to the question, equally; a figure is what
+    # a point usually reports.
+    has_figure = np.asarray([bool(re.search(r"\d", s + f)) for _, s, f in candidates])
+    score = vectors @ centre + vectors @ np.asarray(query_vector) + FIGURE_BONUS * has_figure
     picked = sorted(np.argsort(-score)[: MAX_POINTS - 1])
-    return [(candidates[int(i)][1], candidates[int(i)][2]) for i in picked]
+    points = []
+    for i in picked:
+        chunk, sentence, following = candidates[int(i)]
+        if len(sentence) < SHORT_SENTENCE and following:
+            sentence = f"{sentence} {' '.join(following.split())}"
+        points.append((chunk, _clip(sentence)))
+    return points
 
 
 def _clip(sentence: str) -> str:

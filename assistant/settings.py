@@ -67,6 +67,8 @@ class Settings:
     # And when no sentence of the passages reaches this similarity. Chosen with
     # `assistant eval` on the unanswerable questions (README: "not found").
     min_sentence_relevance: float = 0.85
+    # ... unless one passage holds this share of the question's words.
+    min_term_coverage: float = 0.7
     answer_sentences: int = 4
     # Answer generation: "extractive" (no model, the default and the fallback),
     # "llamacpp" (a local GGUF file), "ollama", or "openai" (any

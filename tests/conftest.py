@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CORPUS_PDFS = sorted(CORPUS.glob("*.pdf"))
+# The second sample corpus, on another subject: it keeps the answer path honest.
+HEAT_CORPUS = CORPUS / "heat-health-2024"
 
 
 def make_indexer(settings: Settings) -> Indexer:
@@ -37,6 +39,14 @@ def corpus_report(corpus_settings: Settings) -> IngestReport:
 @pytest.fixture(scope="session")
 def corpus_assistant(corpus_settings: Settings, corpus_report: IngestReport) -> Assistant:
     return Assistant(corpus_settings)
+
+
+@pytest.fixture(scope="session")
+def heat_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    settings = Settings.load({"data_dir": tmp_path_factory.mktemp("heat-index")}, environ={})
+    report = make_indexer(settings).ingest(sorted(HEAT_CORPUS.glob("*.pdf")))
+    assert report.ok, [o.describe() for o in report.outcomes]
+    return Assistant(settings)
 
 
 @pytest.fixture
