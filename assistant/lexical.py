@@ -10,6 +10,7 @@ which adds the linked terms to a question's terms at search time.
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -136,6 +137,15 @@ def _analyse_word(raw: str, language: str) -> tuple[str, ...]:
                 continue
             pairs += [stemmer.stemWord(part), part]
     return tuple(pairs)
+
+
+def terms_match(a: str, b: str, prefix: int = 5) -> bool:
+    """Two terms of one language match when equal or sharing a long beginning: the
+    stemmer leaves "recomienda" as "recomiend" and "Recomendaciones" as "recomend"."""
+    if a == b:
+        return True
+    common = len(os.path.commonprefix([a, b]))
+    return common >= prefix and common >= 0.6 * min(len(a), len(b))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ section in the other documents is cited with it.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer import CitedAnswer
-from assistant.lexical import analyse
+from assistant.lexical import analyse, terms_match
 from assistant.messages import language_name, text
 from assistant.store import SearchHit
 from ingest.chunking import SECTION_SEPARATOR, sentence_spans
@@ -48,9 +47,6 @@ _BROAD = re.compile(
     r"how (is|are) .*\b(computed|calculated|measured|determined|constructed|built|scored)",
     re.IGNORECASE,
 )
-# Two terms match when one is the other or they share a long beginning: a question's
-# "recomienda" (stem "recomiend") and a title's "Recomendaciones" ("recomend").
-_PREFIX = 5
 
 
 def is_broad(question: str) -> bool:
@@ -59,13 +55,6 @@ def is_broad(question: str) -> bool:
 
 def _unit(path: str) -> str:
     return path.split(SECTION_SEPARATOR)[0]
-
-
-def _matches(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    common = len(os.path.commonprefix([a, b]))
-    return common >= _PREFIX and common >= 0.6 * min(len(a), len(b))
 
 
 def _title_score(
@@ -82,7 +71,7 @@ def _title_score(
             partner = links.get(term, {}).get(language)
             if partner:
                 forms.add(partner)
-        found += any(_matches(f, h) for f in forms for h in have)
+        found += any(terms_match(f, h) for f in forms for h in have)
     return found / len(asked)
 
 

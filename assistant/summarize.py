@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.answer import CitedAnswer
 from assistant.extractive import citation
-from assistant.lexical import analyse
+from assistant.lexical import analyse, terms_match
 from assistant.messages import language_name, messages, text
 from assistant.store import DocumentRecord, SearchHit
 from assistant.textnorm import fold
@@ -73,9 +73,13 @@ def outline(chunks: Sequence[SearchHit]) -> list[str]:
     return list(seen)
 
 
-def match_section(paths: Sequence[str], query: str, language: str) -> str | None:
-    """The section a request names: by number ("4", "section 4.1") or by words in any
-    of the three languages ("aanbevelingen", "recomendaciones", "recommendations")."""
+def match_section(
+    paths: Sequence[str], query: str, language: str,
+    links: dict[str, dict[str, str]] | None = None,
+) -> str | None:
+    """The section a request names: by number ("4", "section 4.1") or by words, in the
+    request's language or, through `links` (a question's words and their counterparts
+    per language, `TermBridge.links`), in any language of the index."""
     titles = {p: p.split(" > ")[-1] for p in paths}
     number = _SECTION_NUMBER.search(query)
     if number:
@@ -84,11 +88,18 @@ def match_section(paths: Sequence[str], query: str, language: str) -> str | None
             head = title.split()[0].rstrip(".")
             if head == wanted:
                 return path
-    asked = set(analyse(query, language))
+    asked = {
+        term: {term, *(links or {}).get(term, {}).values()}
+        for term in analyse(query, language)
+    }
     best, best_score = None, 0.0
     for path, title in titles.items():
         have = set(analyse(title, "nl")) | set(analyse(title, "es")) | set(analyse(title, "en"))
-        score = len(asked & have) / (len(have) or 1)
+        found = sum(
+            any(terms_match(form, h) for form in forms for h in have)
+            for forms in asked.values()
+        )
+        score = found / (len(have) or 1)
         # The shallower section wins a tie: "recommendations" means all of them.
         if score > best_score or (score == best_score and best and len(path) < len(best)):
             best, best_score = path, score
@@ -107,7 +118,16 @@ def choose(
         return SectionChoice(doc, None, chunks)
     paths = outline(chunks)
     # A path picked from the outline (the web UI) is taken as is.
-    path = section if section in paths else match_section(paths, section, language)
+    if section in paths:
+        path: str | None = section
+    else:
+        from assistant.language import detect_language
+
+        # A section named in another language than the document's: the request's
+        # words are linked to the document's through the index's word bridge.
+        asked_in = detect_language(section, language)
+        path = match_section(paths, section, asked_in,
+                             assistant.retriever.term_links(section, asked_in))
     if path is None:
         listed = "; ".join(p.split(" > ")[-1] for p in paths)
         raise SummaryError(

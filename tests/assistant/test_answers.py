@@ -107,3 +107,48 @@ def test_empty_question_is_refused_clearly(corpus_assistant: Assistant, question
 def test_overlong_question_is_refused_clearly(corpus_assistant: Assistant) -> None:
     with pytest.raises(InvalidQuestionError, match="too long"):
         corpus_assistant.ask("ILIA " * 3000)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "points"),
+    [
+        ("Welke aanbevelingen doet het rapport?", "nl", ["8.1", "8.2", "8.3", "8.4"]),
+        ("¿Qué recomienda el informe a los gobiernos?", "es", ["8.1", "8.2", "8.3", "8.4"]),
+        ("What does the report recommend?", "en", ["8.1", "8.2", "8.3", "8.4"]),
+    ],
+)
+def test_a_broad_question_gets_the_points_of_its_section_in_order(
+    corpus_assistant: Assistant, question: str, language: str, points: list[str]
+) -> None:
+    answer = corpus_assistant.ask(question)
+    assert answer.found and answer.language == language
+    first_line, *lines = answer.answer.splitlines()
+    assert first_line.startswith(text(language, "section_points", section="", document="")[:8])
+    quoted = [line for line in lines if line.startswith("- ")]
+    # Each subsection's point, in the order of the document, each cited.
+    assert [line[2:].split()[0] for line in quoted] == points
+    assert all(line.rstrip().endswith("]") for line in quoted)
+    # One report is quoted; the same section of the others is cited, not repeated.
+    assert len({c.file for c in answer.citations[: len(quoted)]}) == 1
+
+
+def test_a_broad_question_on_the_second_corpus(heat_assistant: Assistant) -> None:
+    answer = heat_assistant.ask("Wat beveelt het rapport aan?")
+    assert answer.found and answer.language == "nl"
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert len(quoted) >= 3
+    assert {c.section for c in answer.citations} and all(
+        "aanbevel" in c.section.lower() or "recomend" in c.section.lower()
+        or "recommend" in c.section.lower() for c in answer.citations
+    )
+
+
+def test_one_fact_in_three_reports_is_quoted_once(corpus_assistant: Assistant) -> None:
+    answer = corpus_assistant.ask("How many sub-indicators does the index combine?")
+    assert answer.found
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    # No two quoted lines are the same statement in two languages.
+    folded = [" ".join(sorted(set(line.lower().split()))) for line in quoted]
+    assert len(folded) == len(set(folded))
+    numbers = [line for line in quoted if "100" in line or "102" in line]
+    assert numbers, answer.answer
