@@ -35,8 +35,7 @@ BARS = {
     "duplicate_answers": 0,
     "answer_language_accuracy": 0.95,
 }
-# Two quoted lines of one answer this close (cosine) repeat one fact.
-DUPLICATE_SIMILARITY = 0.93
+
 # What CI requires of a language model's answers, with the 0.5B test model.
 GENERATION_FLOORS = {"citation_validity": 0.90, "answer_language_accuracy": 0.90}
 
@@ -234,7 +233,7 @@ def _normalise(text: str) -> str:
 
 
 def document_language(file_name: str) -> str:
-    """Language of a sample report from its name (ilia-2025-nl.pdf → nl)."""
+    """Language of a sample report from its name (report-2025-nl.pdf → nl)."""
     match = re.search(r"-(nl|es|en)\.[a-z]+$", file_name)
     return match.group(1) if match else ""
 
@@ -243,16 +242,20 @@ def _duplicated(assistant: Assistant, answer_text: str) -> bool:
     """Whether two quoted lines of an answer state the same thing (in any languages)."""
     import numpy as np
 
+    # The quote without its marker and the notes after it ("(quoted in Spanish)").
     quoted = [
-        re.sub(r"\s*(\[\d+\]|\([^()]*\))\s*", " ", line[2:]).strip()
+        re.sub(r"\s*\[\d+\].*$", "", line[2:]).strip()
         for line in answer_text.splitlines() if line.startswith("- ")
     ]
     if len(quoted) < 2:
         return False
+    from assistant.extractive import same_fact
+
     vectors = np.asarray(assistant.embedder.embed_documents(quoted))
-    similar = vectors @ vectors.T
-    np.fill_diagonal(similar, 0.0)
-    return bool(similar.max() >= DUPLICATE_SIMILARITY)
+    return any(
+        same_fact(vectors[i], vectors[j], quoted[i], quoted[j])
+        for i in range(len(quoted)) for j in range(i + 1, len(quoted))
+    )
 
 
 def evaluate_question(assistant: Assistant, q: Question) -> QuestionResult:

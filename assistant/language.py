@@ -15,7 +15,7 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "es": "Español", "en": "English", "pt": "
 
 # Function words settle very short questions, where statistical detectors guess,
 # together with the country names only one of the languages spells that way
-# (CLDR: "Chili", "Brasil"). Words shared by two languages ("de", "en", "in")
+# (CLDR: "Zuid-Afrika", "Sudáfrica"). Words shared by two languages ("de", "en", "in")
 # are dropped below.
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "nl": frozenset(
@@ -75,7 +75,7 @@ _LINGUA_CODES = {
 
 def _without_names(text: str) -> str:
     """Country and language names say little about the language around them
-    ("Colombia overtakes Argentina" is English); leave them out when other
+    ("Kenya overtakes Ghana" is English); leave them out when other
     words remain."""
     from assistant.names import find_name_spans
     from assistant.textnorm import fold_with_offsets

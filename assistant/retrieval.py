@@ -48,7 +48,7 @@ class RetrievalFilter:
     """Restrict retrieval to a source language, a document (id or id prefix) or a section.
 
     The section matches case-insensitively anywhere in the section path, so
-    "4.1", "Pioneros" and "governance" all work.
+    "4.1", "Resultados" and "methods" all work.
     """
 
     language: str | None = None

@@ -9,7 +9,7 @@ _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
 def fold(text: str) -> str:
-    """Lower-case and strip accents, so 'Panamá' matches 'Panama'."""
+    """Lower-case and strip accents, so 'Perú' matches 'Peru'."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -76,7 +76,7 @@ def format_history(history: History, turns: int = 3) -> str:
 def standalone_question(
     question: str, history: History | None, language: str, model: BaseChatModel | None = None
 ) -> str:
-    """A follow-up ("¿y Uruguay?") rewritten to stand alone, using the chat history."""
+    """A follow-up ("¿y Kenia?") rewritten to stand alone, using the chat history."""
     if not history:
         return question
     if model is not None:
@@ -102,7 +102,7 @@ _FOLLOW_UP_START = re.compile(
 def heuristic_standalone(question: str, history: History) -> str:
     """Without a model: swap the name in the previous question, or join the two.
 
-    "What score did Chile get?" + "And Uruguay?" → "What score did Uruguay get?"
+    "What did Kenya spend?" + "And Ghana?" → "What did Ghana spend?"
     """
     previous = history[-1][0]
     words = question.split()
