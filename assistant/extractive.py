@@ -38,6 +38,9 @@ MIN_TERM_COVERAGE = 0.7
 TERM_BONUS = 0.05
 HUB_PENALTY = 0.4
 SELECTION_WINDOW = 0.06
+# A broad question with no one section about it: more facts, from a wider window.
+BROAD_EXTRA = 2
+BROAD_WINDOW = 0.1
 MAX_PER_PASSAGE = 2
 # Bounds on the work one question costs, whatever the passages hold: the sentences
 # embedded, and the characters of each that are read.
@@ -46,7 +49,7 @@ MAX_SENTENCE_CHARS = 600
 # Two sentences this close (cosine of their vectors) say the same thing, whatever
 # their languages; with the same figures, less closeness is enough. The answer
 # quotes one and cites the other with it.
-SAME_FACT = 0.93
+SAME_FACT = 0.9
 SAME_FIGURES = 0.85
 
 
@@ -305,6 +308,11 @@ class ExtractiveAnswerer:
                 # Overlapping chunks repeat their edge sentences; quote each once.
                 if len(sentence.split()) < 3 or key in seen:
                     continue
+                # The title block of a document (title, kind, author, date) names the
+                # subject and sits close to every question; it answers none.
+                title = " ".join(fold(str(hit.metadata.get("title", ""))).split())
+                if len(title) >= 15 and title in key:
+                    continue
                 # A table row answers only when it holds what was asked: a name or
                 # number of the question, or most of its distinctive words.
                 if is_table and not (
@@ -338,16 +346,19 @@ class ExtractiveAnswerer:
         question_language = evidence.question_language
         candidates, vectors = evidence.candidates, evidence.vectors
         similarity, asked, telling = evidence.similarity, evidence.asked, evidence.telling
-        if self.section_chunks is not None:
-            from assistant.sections import is_broad, section_answer
+        from assistant.sections import is_broad, section_answer
 
-            # A broad question that passed the gates is answered from its section.
-            if is_broad(question):
+        limit, window = self.max_sentences, SELECTION_WINDOW
+        if is_broad(question):
+            # A broad question that passed the gates is answered from its section; when
+            # no one section is about it, with more of the sentences that are.
+            if self.section_chunks is not None:
                 broad = section_answer(
                     self, question, language, question_language, query_vector, hits, links
                 )
                 if broad is not None:
                     return broad
+            limit, window = self.max_sentences + BROAD_EXTRA, BROAD_WINDOW
         # Generic sentences (an introduction naming the subject and the year) sit
         # close to every question. Their closeness to the centre of all
         # candidates measures that, and is discounted.
@@ -374,7 +385,7 @@ class ExtractiveAnswerer:
         facts: list[list[int]] = []  # each: the candidates that state one fact
         per_passage: dict[str, int] = {}
         for i in order:
-            if scores[i] < best - SELECTION_WINDOW or len(facts) == self.max_sentences:
+            if scores[i] < best - window or len(facts) == limit:
                 break
             same = next(
                 (f for f in facts if same_fact(vectors[i], vectors[f[0]],
@@ -431,13 +442,17 @@ def compose(language: str, facts: Sequence[Sequence[_Candidate]]) -> CitedAnswer
     lines = [text(language, "according_to")]
     for fact in facts:
         first = fact[0]
-        line = f"- {first.sentence.strip()} [{number(first.hit)}]"
         source_lang = str(first.hit.metadata.get("language", ""))
+        # Other passages in the quoted passage's language are cited beside it; those
+        # in other languages are named after the quote.
+        same = [c for c in fact[1:] if str(c.hit.metadata.get("language", "")) == source_lang]
+        marks = "".join(f"[{n}]" for n in dict.fromkeys(number(c.hit) for c in [first, *same]))
+        line = f"- {first.sentence.strip()} {marks}"
         if source_lang and source_lang != language:
             line += " " + text(language, "quoted_in",
                                language=language_name(language, source_lang))
-        others = also_cited(language, [(number(c.hit), c.hit) for c in fact[1:]],
-                            source_lang)
+        others = also_cited(language, [(number(c.hit), c.hit) for c in fact[1:]
+                                       if c not in same], source_lang)
         if others:
             line += " " + text(language, "also_in", sources=others)
         lines.append(line)
