@@ -26,7 +26,6 @@ Per shape, on a copy of an index that holds one corpus report (embedded for real
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import statistics
 import sys
@@ -36,7 +35,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from benchlib import RESULTS_DIR, load_average, load_note, table, write_results
 
 from assistant import Assistant, Settings
@@ -48,31 +46,17 @@ from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 from ingest.pipeline import Indexer, embedding_text
 from tests.conftest import CORPUS_PDFS
-from tests.ingest.test_odd_shapes import NORMAL_QUESTIONS, SHAPES, Shape, same_word, write_shape
+from tests.ingest.test_odd_shapes import (
+    NORMAL_QUESTIONS,
+    SHAPES,
+    FreeVectors,
+    Shape,
+    same_word,
+    write_shape,
+)
 
 ALL = [*SHAPES, Shape("same_word", ".txt", same_word, 6_000_000, "What is the secret number?")]
 RATE_SAMPLE = 64
-
-
-class FreeVectors:
-    """Unit vectors from a hash of the text, under the real embedder's identity, so that
-    the real embedder can ask over the index; the pipeline then costs what it costs
-    without embedding."""
-
-    def __init__(self, identity: str, dim: int) -> None:
-        self.identity = identity
-        self.dim = dim
-
-    def _vector(self, text: str) -> list[float]:
-        seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
-        v = np.random.default_rng(seed).standard_normal(self.dim)
-        return (v / np.linalg.norm(v)).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
 
 
 def embed_rate(embedder: Any, texts: Sequence[str]) -> float:

@@ -20,6 +20,7 @@ fail it.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import statistics
 import string
@@ -30,14 +31,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import Assistant, Settings
 from assistant.answer import CitedAnswer
 from assistant.highlight import supporting_sentences
 from assistant.retrieval import RetrievalFilter
+from assistant.store import ChunkStore
 from ingest.chunking import chunk_document, sentence_spans
 from ingest.loaders import Page, load_document
+from ingest.pipeline import Indexer
 from tests.conftest import CORPUS_PDFS, make_indexer
 from tests.ingest.test_fuzz import check_chunks, time_bound
 
@@ -393,3 +397,51 @@ def test_questions_over_an_index_with_odd_shapes_finish(
     # Printed for the record (pytest -s); the bound is the assertion above.
     print(f"normal median {statistics.median(normal):.2f} s, limit {limit:.0f} s,",
           f"slowest odd {max(slow.values()):.2f} s")
+
+
+class FreeVectors:
+    """Unit vectors from a hash of the text, under the real embedder's identity: an index
+    the real embedder can ask over, filled at the cost of the pipeline without embedding."""
+
+    def __init__(self, identity: str, dim: int) -> None:
+        self.identity = identity
+        self.dim = dim
+
+    def _vector(self, text: str) -> list[float]:
+        seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+        v = np.random.default_rng(seed).standard_normal(self.dim)
+        return (v / np.linalg.norm(v)).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    run=False,
+    reason="the first question after an index change embeds every alphabetic word of the "
+    "new documents for the word bridge (assistant/bridge.py), 900-letter runs included: "
+    "minutes for the 2 MB run without spaces, until the bridge bounds the words it takes",
+)
+def test_first_question_after_full_size_shapes_finishes(tmp_path: Path) -> None:
+    """The shapes at full size in the index, embedded with FreeVectors (their dense ranking
+    is arbitrary, and embedding them for real takes an hour): what the index holds is read
+    whole by the first question (the live view, the lexical index, the word bridge), so the
+    first question after them must finish too."""
+    settings = Settings.load({"data_dir": tmp_path / "data"}, environ={})
+    indexer = make_indexer(settings)
+    assert indexer.ingest([CORPUS_PDFS[0]]).ok
+    assistant = Assistant(settings)
+    assistant.ask(NORMAL_QUESTIONS[0])
+    normal = [timed_answer(assistant, q, 600.0)[0] for q in NORMAL_QUESTIONS]
+    limit = min(max(60 * statistics.median(normal), 30.0), 600.0)
+    free = FreeVectors(assistant.embedder.identity, len(assistant.embedder.embed_query("x")))
+    filler = Indexer(settings, ChunkStore.open(settings, free.identity), free)
+    report = filler.ingest([write_shape(tmp_path, shape) for shape in SHAPES])
+    assert report.ok, [o.describe() for o in report.outcomes]
+    for question in ["What is the secret number?", *NORMAL_QUESTIONS[:2]]:
+        seconds, answer = timed_answer(assistant, question, limit)
+        assert isinstance(answer, CitedAnswer), (question, f"still running after {limit:.0f} s")
