@@ -3,8 +3,7 @@
 A quoted answer (extractive answers and summaries) contains the passage sentence
 itself, so it is found by text. A written answer (a language model's, possibly in
 another language than the passage) is matched by shared terms: names, numbers and
-the cross-lingual concepts of the term map, which `analyse` maps to the same tokens
-in Dutch, Spanish and English.
+words with a long common beginning (cognates), whatever the language.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Sequence
 
 from assistant.answer import Citation
 from assistant.citations import markers, strip_markers
-from assistant.lexical import analyse
+from assistant.lexical import analyse, terms_match
 from ingest.chunking import sentence_spans
 
 # A written sentence must share at least this share of its terms with a passage
@@ -87,7 +86,10 @@ def _best_sentences(claim: str, cited: Citation, language: str) -> list[str]:
     source_language = cited.language or language
     best, best_share = "", 0.0
     for sentence in sentences:
-        share = len(terms & set(analyse(sentence, source_language))) / len(terms)
+        have = set(analyse(sentence, source_language))
+        # Names and cognates are stemmed differently per language ("panam" in Spanish,
+        # "panama" in Dutch): terms match on a long common beginning too.
+        share = sum(any(terms_match(t, h) for h in have) for t in terms) / len(terms)
         if share > best_share:
             best, best_share = sentence, share
     return [best] if best_share >= MIN_TERM_SHARE else []

@@ -25,6 +25,7 @@ import functools
 import itertools
 import json
 import re
+import statistics
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -144,13 +145,21 @@ def fit_gates(measured: list[Measured]) -> dict[str, float]:
         recall = sum(m.facts for m in answerable if passes(m)) / max(1, len(answerable))
         answered = sum(passes(m) for m in answerable) / max(1, len(answerable))
         results.append((refused >= UNANSWERABLE_FLOOR, recall, refused, answered, a, b, c))
-    # Meet the floor first, then the most key facts, then the most refusals; among
-    # equals the strictest thresholds (a margin against unseen unanswerable questions).
-    best = max(results, key=lambda r: (r[0], round(r[1], 4), r[2], r[4], r[5], r[6]))
+    # Meet the floor first, then the most key facts, then the most refusals. Many
+    # thresholds tie on so few questions: take the middle of the tied ones in each
+    # dimension, which leaves a margin on both sides for unseen questions.
+    top = max(results, key=lambda r: (r[0], round(r[1], 4), r[2]))
+    key = (top[0], round(top[1], 4), top[2])
+    tied = [r for r in results if (r[0], round(r[1], 4), r[2]) == key]
+    a = statistics.median_low(sorted({r[4] for r in tied}))
+    b = statistics.median_low(sorted({r[5] for r in tied if r[4] == a}))
+    c = statistics.median_low(sorted({r[6] for r in tied if r[4] == a and r[5] == b}))
+    best = next(r for r in tied if (r[4], r[5], r[6]) == (a, b, c))
     return {
         "min_relevance": best[4], "min_sentence_relevance": best[5],
         "min_term_coverage": best[6], "dev_key_fact_recall": round(best[1], 3),
         "dev_unanswerable_refused": round(best[2], 3), "dev_answered": round(best[3], 3),
+        "tied_configurations": len(tied),
     }
 
 
@@ -182,6 +191,11 @@ def main() -> int:
             assistants = [a.with_settings(**changes) for a in assistants]
         measured = [m for a, d in zip(assistants, dev, strict=True) for m in measure(a, d)]
         fitted.update(fit_gates(measured))
+        (ROOT / "bench" / "results" / "fit_measured.json").write_text(json.dumps(
+            [{"id": m.question.id, "answerable": m.question.answerable, "rank": m.rank,
+              "top_score": m.top_score, "sentence_similarity": m.sentence_similarity,
+              "coverage": m.coverage, "facts": m.facts, "possible": m.possible}
+             for m in measured], indent=1) + "\n", encoding="utf-8")
     print(json.dumps(fitted, indent=2))
     out = ROOT / "bench" / "results" / "fit.json"
     out.write_text(json.dumps(fitted, indent=2) + "\n", encoding="utf-8")
