@@ -35,6 +35,17 @@ BARS = {
     "duplicate_answers": 0,
     "answer_language_accuracy": 0.95,
 }
+# The level each sample corpus's test split has reached so far, below the bars:
+# CI fails when a change falls under it. The bars are the aim.
+FLOORS = {
+    "hit_at_5": 0.80,
+    "key_fact_recall": 0.45,
+    "false_not_found": 0.25,
+    "unanswerable_accuracy": 0.50,
+    "broad_recall": 0.25,
+    "duplicate_answers": 4,
+    "answer_language_accuracy": 0.95,
+}
 
 # What CI requires of a language model's answers, with the 0.5B test model.
 GENERATION_FLOORS = {"citation_validity": 0.90, "answer_language_accuracy": 0.90}
@@ -113,30 +124,33 @@ class EvaluationReport:
     split: str = "all"
     results: list[QuestionResult] = field(default_factory=list)
 
-    def failed_bars(self) -> list[str]:
+    def failed_bars(self, limits: dict[str, float] | None = None) -> list[str]:
+        """The quality bars missed (or the given `limits`, such as `FLOORS`)."""
+        bars = limits or BARS
         failures = []
-        if self.hit_at_5 < BARS["hit_at_5"]:
-            failures.append(f"hit@5 {self.hit_at_5:.2f} < {BARS['hit_at_5']}")
-        if self.key_fact_recall < BARS["key_fact_recall"]:
+        if self.hit_at_5 < bars["hit_at_5"]:
+            failures.append(f"hit@5 {self.hit_at_5:.2f} < {bars['hit_at_5']}")
+        if self.key_fact_recall < bars["key_fact_recall"]:
             failures.append(
-                f"key-fact recall {self.key_fact_recall:.2f} < {BARS['key_fact_recall']}"
+                f"key-fact recall {self.key_fact_recall:.2f} < {bars['key_fact_recall']}"
             )
-        if self.false_not_found > BARS["false_not_found"]:
+        if self.false_not_found > bars["false_not_found"]:
             failures.append(
-                f"false not found {self.false_not_found:.2f} > {BARS['false_not_found']}"
+                f"false not found {self.false_not_found:.2f} > {bars['false_not_found']}"
             )
-        if self.broad_recall is not None and self.broad_recall < BARS["broad_recall"]:
-            failures.append(f"broad recall {self.broad_recall:.2f} < {BARS['broad_recall']}")
-        if self.duplicate_answers > BARS["duplicate_answers"]:
-            failures.append(f"{self.duplicate_answers} answers quote a fact twice")
-        if self.unanswerable_accuracy < BARS["unanswerable_accuracy"]:
+        if self.broad_recall is not None and self.broad_recall < bars["broad_recall"]:
+            failures.append(f"broad recall {self.broad_recall:.2f} < {bars['broad_recall']}")
+        if self.duplicate_answers > bars["duplicate_answers"]:
+            failures.append(f"{self.duplicate_answers} answers quote a fact twice "
+                            f"> {bars['duplicate_answers']}")
+        if self.unanswerable_accuracy < bars["unanswerable_accuracy"]:
             failures.append(
-                f"unanswerable {self.unanswerable_accuracy:.2f} < {BARS['unanswerable_accuracy']}"
+                f"unanswerable {self.unanswerable_accuracy:.2f} < {bars['unanswerable_accuracy']}"
             )
-        if self.answer_language_accuracy < BARS["answer_language_accuracy"]:
+        if self.answer_language_accuracy < bars["answer_language_accuracy"]:
             failures.append(
                 f"answer language {self.answer_language_accuracy:.2f} "
-                f"< {BARS['answer_language_accuracy']}"
+                f"< {bars['answer_language_accuracy']}"
             )
         return failures
 

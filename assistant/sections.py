@@ -190,12 +190,28 @@ def _points(
             lead = f"{lead} {sentences[1]}"
         leads.append((chunk, f"{title}: {_clip(lead)}" if lead else title))
     if len(leads) >= 2:
-        return leads[:MAX_POINTS]
+        if len(leads) * 2 > MAX_POINTS:
+            return leads[:MAX_POINTS]
+        # Few subsections: each lead, then what else the subsection says most.
+        points: list[tuple[SearchHit, str]] = []
+        per_subsection = MAX_POINTS // len(leads) - 1
+        for chunk, lead in leads:
+            path = str(chunk.metadata.get("section_path", ""))
+            own = [c for c in chunks if str(c.metadata.get("section_path", "")) == path]
+            points.append((chunk, lead))
+            points += [
+                (c, s) for c, s in _central(answerer, own, query_vector, per_subsection + 1)
+                if s.split(" ", 3)[:3] != lead.split(": ", 1)[-1].split(" ", 3)[:3]
+            ][:per_subsection]
+        return points
     items: list[tuple[SearchHit, str]] = []
     for chunk in chunks:
-        parts = _BULLETS.split(chunk.text)
-        for part in parts[1:]:
-            item = _clip(part)
+        for part in _BULLETS.split(chunk.text)[1:]:
+            # An item ends with its first sentence: after it comes the paragraph
+            # that follows the list, not the item.
+            spans = sentence_spans(part)
+            item = _clip(part[: spans[0][1]] if spans else part)
+            # Overlapping chunks repeat items.
             if item and all(item != seen for _, seen in items):
                 items.append((chunk, item))
     if len(items) >= 2:
@@ -204,7 +220,8 @@ def _points(
 
 
 def _central(
-    answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float]
+    answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float],
+    count: int = MAX_POINTS - 1,
 ) -> list[tuple[SearchHit, str]]:
     """The section's key sentences: close to the question and to the section's centre.
     A short sentence ("The first finding is adoption.") comes with the one after it,
@@ -233,7 +250,7 @@ def _central(
     # a point usually reports.
     has_figure = np.asarray([bool(re.search(r"\d", s + f)) for _, s, f in candidates])
     score = vectors @ centre + vectors @ np.asarray(query_vector) + FIGURE_BONUS * has_figure
-    picked = sorted(np.argsort(-score)[: MAX_POINTS - 1])
+    picked = sorted(np.argsort(-score)[:count])
     points = []
     for i in picked:
         chunk, sentence, following = candidates[int(i)]

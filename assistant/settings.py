@@ -63,10 +63,10 @@ class Settings:
     bridge_weight: float = 0.5
     mmr_lambda: float = 0.7  # 1.0 = rank by relevance only; lower = more diverse
     # "Not found" when no retrieved passage reaches this cosine similarity ...
-    min_relevance: float = 0.83
+    min_relevance: float = 0.825
     # ... or when no sentence of the passages reaches this one and no passage
     # holds this share of the question's words.
-    min_sentence_relevance: float = 0.845
+    min_sentence_relevance: float = 0.84
     min_term_coverage: float = 0.5
     answer_sentences: int = 4
     # Answer generation: "extractive" (no model, the default and the fallback),
