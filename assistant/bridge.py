@@ -28,6 +28,14 @@ from langchain_core.embeddings import Embeddings
 from assistant.lexical import LexicalDoc, analysed_words
 
 MIN_WORD_CHARS = 4
+# A run of letters longer than this is not a word (a file without spaces).
+MAX_WORD_CHARS = 30
+# The words linked per language: the ones most chunks hold. This bounds the words
+# embedded and the time a question spends on links, whatever the documents hold.
+MAX_LINKED_WORDS = 4000
+# And at most this many of each document: its most frequent words. One odd document
+# (a file of random words) cannot make the next question embed a vocabulary without end.
+MAX_WORDS_PER_DOCUMENT = 2000
 EMBED_BATCH = 256
 # Candidates re-ranked per word, and the neighbourhood size of the hub correction.
 CANDIDATES = 10
@@ -51,7 +59,7 @@ def content_words(text: str, language: str) -> list[tuple[str, str]]:
     """(term, word) pairs worth linking: words of at least four letters, no numbers."""
     return [
         (term, word) for term, word in analysed_words(text, language)
-        if len(word) >= MIN_WORD_CHARS and word.isalpha()
+        if MIN_WORD_CHARS <= len(word) <= MAX_WORD_CHARS and word.isalpha()
     ]
 
 
@@ -106,6 +114,9 @@ class TermBridge:
             per_language.setdefault(doc.language, Counter()).update({t for t, _ in pairs})
             for term, word in pairs:
                 words.setdefault((doc.language, term), word)
+        for language, counts in per_language.items():
+            if len(counts) > MAX_WORDS_PER_DOCUMENT:
+                per_language[language] = Counter(dict(counts.most_common(MAX_WORDS_PER_DOCUMENT)))
         with self._lock:
             self._groups[group] = list(per_language.items())
             for language, counts in per_language.items():
@@ -163,7 +174,11 @@ class TermBridge:
             vocab.hubness = {}
             for other in self._vocab.values():
                 other.hubness = {}
-            vocab.terms = sorted(vocab.counts)
+            if len(vocab.counts) > MAX_LINKED_WORDS:
+                common = sorted(vocab.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                vocab.terms = sorted(t for t, _ in common[:MAX_LINKED_WORDS])
+            else:
+                vocab.terms = sorted(vocab.counts)
             rows = self._vectors_for([vocab.words[t] for t in vocab.terms])
             vocab.matrix = (
                 np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)

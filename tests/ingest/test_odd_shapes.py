@@ -420,12 +420,6 @@ class FreeVectors:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    run=False,
-    reason="the first question after an index change embeds every alphabetic word of the "
-    "new documents for the word bridge (assistant/bridge.py), 900-letter runs included: "
-    "minutes for the 2 MB run without spaces, until the bridge bounds the words it takes",
-)
 def test_first_question_after_full_size_shapes_finishes(tmp_path: Path) -> None:
     """The shapes at full size in the index, embedded with FreeVectors (their dense ranking
     is arbitrary, and embedding them for real takes an hour): what the index holds is read
