@@ -140,6 +140,20 @@ class TermBridge:
                 vocab.matrix = None
             self._recent.clear()
 
+    def unknown(self, text: str, language: str) -> list[str]:
+        """The words of `text` that no indexed document holds, in any language, and
+        that link to none of their words."""
+        pairs = dict(content_words(text, language))
+        with self._lock:
+            missing = [
+                word for term, word in pairs.items()
+                if not any(term in v.counts for v in self._vocab.values())
+            ]
+        if not missing:
+            return []
+        links = self.links(text, language)
+        return [w for t, w in pairs.items() if w in missing and t not in links]
+
     def groups(self) -> set[str]:
         with self._lock:
             return set(self._groups)

@@ -295,6 +295,15 @@ class ExtractiveAnswerer:
         links: Links = (
             self.bridge.links(question, question_language) if self.bridge is not None else {}
         )
+        from assistant.sections import is_broad, topic
+
+        # "What does it say about X?": when no document holds the word X, or a word
+        # it links to, in any language, the documents say nothing about X.
+        if (
+            self.bridge is not None and is_broad(question)
+            and self.bridge.unknown(topic(question), question_language)
+        ):
+            return None
         wanted_terms, passage_terms = analysed_terms(question, hits)
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
         asked = _distinctive_terms(wanted_terms, passage_terms)

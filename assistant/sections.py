@@ -53,6 +53,12 @@ def is_broad(question: str) -> bool:
     return bool(_BROAD.search(question))
 
 
+def topic(question: str) -> str:
+    """A broad question without its question words: what it asks about
+    ("Wat zegt het rapport over X?" → "het rapport over X?")."""
+    return _BROAD.sub(" ", question)
+
+
 def _unit(path: str) -> str:
     return path.split(SECTION_SEPARATOR)[0]
 

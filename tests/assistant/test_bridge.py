@@ -127,3 +127,10 @@ def test_links_learnt_on_the_sample_corpus_agree_with_a_hand_made_list(corpus_as
     print(f"\nbridge vs the hand-made groups: {right} right, {wrong} wrong links "
           f"over {asked} Dutch words (precision {precision:.2f})")
     assert right >= 10 and precision >= 0.3
+
+
+def test_words_no_document_holds_are_unknown(tmp_path: Path) -> None:
+    bridge = _bridge(tmp_path, WordVectors(POINTS))
+    assert bridge.unknown("onderwijs en kwantumcomputers", "nl") == ["kwantumcomputers"]
+    # Known in another language's documents: not unknown.
+    assert bridge.unknown("What about the presupuesto?", "en") == []
