@@ -131,6 +131,12 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
         if _NUMBER.fullmatch(token):
             entities.append((number_key(token),))
         elif i > 0 and token[0].isupper() and len(token) > 2:
+            # Not names: a compound led by an acronym ("AI-strategie") is a common
+            # noun, and a short acronym is often translated (GDP, PIB, bbp).
+            if "-" in token and token.rsplit("-", 1)[1][:1].islower():
+                continue
+            if token.isupper() and len(token) <= 3:
+                continue
             key = fold(token)
             if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", covered):
                 entities.append((key,))

@@ -49,6 +49,34 @@ _BROAD = re.compile(
 )
 
 
+# The kinds of section broad questions ask for most, by the question's words and by
+# the words section titles use for them, in Dutch, Spanish and English: "wat beveelt
+# het rapport aan?" asks for the section titled "Aanbevelingen", "Recomendaciones" or
+# "Recommendations", in whichever report has it.
+_SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(r"aanbevel|beveelt|\braadt\b|\badvie|recomiend|recomend|aconseja|"
+                r"recommend|advi[cs]e", re.I),
+     re.compile(r"aanbeveling|advies|recomendaci|recommendation", re.I)),
+    (re.compile(r"bevinding|conclusie|hallazgo|conclusiones|resultados|findings|"
+                r"conclusions|main points|key points|hoofdpunten|belangrijkste punten|"
+                r"puntos principales", re.I),
+     re.compile(r"bevinding|conclusie|resultat|hallazgo|conclusi|resultado|finding|"
+                r"result", re.I)),
+    (re.compile(r"berekend|bepaald|gemeten|samengesteld|opgebouwd|calcula|mide|determina|"
+                r"construye|compone|elabora|metodolog|computed|calculated|measured|"
+                r"determined|constructed|scored|method", re.I),
+     re.compile(r"method|metod|aanpak|berekening|c[aá]lculo|indicator|indicador", re.I)),
+    (re.compile(r"samenvat|\bvat\b.*\bsamen|resum|summari[sz]|waarover gaat|"
+                r"de qu[eé] trata|what is .* about", re.I),
+     re.compile(r"samenvatting|resumen|summary|overzicht|introduc|inleiding", re.I)),
+]
+
+
+def _kind_match(question: str, title: str) -> bool:
+    """Whether the title is the kind of section the question's words ask for."""
+    return any(asks.search(question) and names.search(title) for asks, names in _SECTION_KINDS)
+
+
 def is_broad(question: str) -> bool:
     return bool(_BROAD.search(question))
 
@@ -109,6 +137,7 @@ def section_answer(
         lang = str(meta.get("language", ""))
         title = max(
             _title_score(asked, part, lang, links, question_language)
+            + float(_kind_match(question, part))
             for part in path.split(SECTION_SEPARATOR)[:2]
         )
         titles[key] = max(titles.get(key, 0.0), title)
@@ -141,6 +170,15 @@ def section_answer(
     )
     if not chunks:
         return None
+    if first_hit[(doc_id, unit)].metadata.get("language") != language:
+        # A document in the question's language among those found may have the same
+        # kind of section although retrieval ranked another language's copy higher.
+        own = _same_kind_in(answerer, question, unit, language, hits)
+        if own is not None:
+            doc_id, unit, chunks = own
+            first_hit[(doc_id, unit)] = chunks[0]
+            ranked.insert(0, (doc_id, unit))
+            matched[(doc_id, unit)] = best
     points = _points(answerer, chunks, query_vector)
     if not points:
         return None
@@ -175,6 +213,29 @@ def section_answer(
     return CitedAnswer("\n".join(lines), language, citations, found=True)
 
 
+def _same_kind_in(
+    answerer: ExtractiveAnswerer, question: str, unit: str, language: str,
+    hits: Sequence[SearchHit],
+) -> tuple[str, str, list[SearchHit]] | None:
+    """The section of the kind `unit` is (by the question's section words) in a found
+    document written in `language`, with its chunks in order."""
+    assert answerer.section_chunks is not None
+    if not _kind_match(question, unit):
+        return None
+    for doc_id in dict.fromkeys(
+        str(h.metadata.get("doc_id", "")) for h in hits if h.metadata.get("language") == language
+    ):
+        chunks = answerer.section_chunks(doc_id)
+        for title in dict.fromkeys(_unit(str(c.metadata.get("section_path", ""))) for c in chunks):
+            if title and _kind_match(question, title):
+                own = sorted(
+                    (c for c in chunks if _unit(str(c.metadata.get("section_path", ""))) == title),
+                    key=lambda c: int(c.metadata.get("chunk_index", 0)),
+                )
+                return doc_id, title, own
+    return None
+
+
 def _points(
     answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float]
 ) -> list[tuple[SearchHit, str]]:
@@ -207,7 +268,7 @@ def _points(
             points.append((chunk, lead))
             points += [
                 (c, s) for c, s in _central(answerer, own, query_vector, per_subsection + 1)
-                if s.split(" ", 3)[:3] != lead.split(": ", 1)[-1].split(" ", 3)[:3]
+                if s.rstrip(" …") not in lead
             ][:per_subsection]
         return points
     items: list[tuple[SearchHit, str]] = []
@@ -257,11 +318,14 @@ def _central(
     has_figure = np.asarray([bool(re.search(r"\d", s + f)) for _, s, f in candidates])
     score = vectors @ centre + vectors @ np.asarray(query_vector) + FIGURE_BONUS * has_figure
     picked = sorted(np.argsort(-score)[:count])
-    points = []
+    points: list[tuple[SearchHit, str]] = []
     for i in picked:
         chunk, sentence, following = candidates[int(i)]
         if len(sentence) < SHORT_SENTENCE and following:
             sentence = f"{sentence} {' '.join(following.split())}"
+        # A sentence already given as the second half of a short one is not repeated.
+        if any(sentence in point or point.rstrip(" …") in sentence for _, point in points):
+            continue
         points.append((chunk, _clip(sentence)))
     return points
 
