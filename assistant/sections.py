@@ -24,6 +24,7 @@ from assistant.answer import CitedAnswer
 from assistant.lexical import analyse, terms_match
 from assistant.messages import language_name, text
 from assistant.store import SearchHit
+from assistant.textnorm import fold
 from ingest.chunking import SECTION_SEPARATOR, sentence_spans
 
 if TYPE_CHECKING:
@@ -87,8 +88,14 @@ def topic(question: str) -> str:
     return _BROAD.sub(" ", question)
 
 
-def _unit(path: str) -> str:
-    return path.split(SECTION_SEPARATOR)[0]
+def _unit(meta: dict[str, object]) -> str:
+    """The top-level section a chunk belongs to. A document whose one top heading is
+    its title (a Markdown "# Title") has its sections one level down."""
+    parts = str(meta.get("section_path", "")).split(SECTION_SEPARATOR)
+    title = " ".join(str(meta.get("title", "")).split())
+    if len(parts) > 1 and fold(parts[0]) == fold(title):
+        return SECTION_SEPARATOR.join(parts[:2])
+    return parts[0]
 
 
 def _title_score(
@@ -133,12 +140,13 @@ def section_answer(
         path = str(meta.get("section_path", ""))
         if not doc_id or not path:
             continue
-        key = (doc_id, _unit(path))
+        key = (doc_id, _unit(meta))
         lang = str(meta.get("language", ""))
+        depth = key[1].count(SECTION_SEPARATOR)  # 1 under a document-title heading
         title = max(
             _title_score(asked, part, lang, links, question_language)
             + float(_kind_match(question, part))
-            for part in path.split(SECTION_SEPARATOR)[:2]
+            for part in path.split(SECTION_SEPARATOR)[depth : depth + 2]
         )
         titles[key] = max(titles.get(key, 0.0), title)
         scores[key] = scores.get(key, 0.0) + 1.0 / (rank + 1)
@@ -147,7 +155,7 @@ def section_answer(
     if not matched:
         # No title names what is asked ("how is the score computed?" and a section
         # called "Method"): the section that holds the two best passages, if one does.
-        top = [(str(h.metadata.get("doc_id", "")), _unit(str(h.metadata.get("section_path", ""))))
+        top = [(str(h.metadata.get("doc_id", "")), _unit(h.metadata))
                for h in hits[:2]]
         if len(top) < 2 or top[0] != top[1] or top[0] not in scores:
             return None
@@ -165,7 +173,7 @@ def section_answer(
     doc_id, unit = ranked[0]
     chunks = sorted(
         (c for c in answerer.section_chunks(doc_id)
-         if _unit(str(c.metadata.get("section_path", ""))) == unit),
+         if _unit(c.metadata) == unit),
         key=lambda c: int(c.metadata.get("chunk_index", 0)),
     )
     if not chunks:
@@ -187,7 +195,7 @@ def section_answer(
     numbers: dict[str, int] = {}
     citations = []
     head = first_hit[(doc_id, unit)].metadata
-    lines = [text(language, "section_points", section=unit,
+    lines = [text(language, "section_points", section=unit.split(SECTION_SEPARATOR)[-1],
                   document=str(head.get("title", "")) or str(head.get("file_name", "")))]
     for chunk, point in points:
         if chunk.chunk_id not in numbers:
@@ -220,16 +228,16 @@ def _same_kind_in(
     """The section of the kind `unit` is (by the question's section words) in a found
     document written in `language`, with its chunks in order."""
     assert answerer.section_chunks is not None
-    if not _kind_match(question, unit):
+    if not _kind_match(question, unit.split(SECTION_SEPARATOR)[-1]):
         return None
     for doc_id in dict.fromkeys(
         str(h.metadata.get("doc_id", "")) for h in hits if h.metadata.get("language") == language
     ):
         chunks = answerer.section_chunks(doc_id)
-        for title in dict.fromkeys(_unit(str(c.metadata.get("section_path", ""))) for c in chunks):
-            if title and _kind_match(question, title):
+        for title in dict.fromkeys(_unit(c.metadata) for c in chunks):
+            if title and _kind_match(question, title.split(SECTION_SEPARATOR)[-1]):
                 own = sorted(
-                    (c for c in chunks if _unit(str(c.metadata.get("section_path", ""))) == title),
+                    (c for c in chunks if _unit(c.metadata) == title),
                     key=lambda c: int(c.metadata.get("chunk_index", 0)),
                 )
                 return doc_id, title, own
@@ -241,7 +249,7 @@ def _points(
 ) -> list[tuple[SearchHit, str]]:
     """What a section says, in document order: each subsection's title and lead
     sentence; else its list items; else its most central sentences."""
-    unit_path = _unit(str(chunks[0].metadata.get("section_path", "")))
+    unit_path = _unit(chunks[0].metadata)
     leads: list[tuple[SearchHit, str]] = []
     seen_paths: set[str] = set()
     for chunk in chunks:
