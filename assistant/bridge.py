@@ -28,6 +28,8 @@ from langchain_core.embeddings import Embeddings
 from assistant.lexical import LexicalDoc, analysed_words
 
 MIN_WORD_CHARS = 4
+# Words this long are what a question is about rather than how it asks.
+MIN_UNKNOWN_CHARS = 7
 # A run of letters longer than this is not a word (a file without spaces).
 MAX_WORD_CHARS = 30
 # The words linked per language: the ones most chunks hold. This bounds the words
@@ -141,9 +143,10 @@ class TermBridge:
             self._recent.clear()
 
     def unknown(self, text: str, language: str) -> list[str]:
-        """The words of `text` that no indexed document holds, in any language, and
-        that link to none of their words."""
-        pairs = dict(content_words(text, language))
+        """The longer words of `text` (the nouns a question is about, not its verbs)
+        that no indexed document holds, in any language, and that link to none of
+        their words."""
+        pairs = {t: w for t, w in content_words(text, language) if len(w) >= MIN_UNKNOWN_CHARS}
         with self._lock:
             missing = [
                 word for term, word in pairs.items()

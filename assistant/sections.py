@@ -83,9 +83,17 @@ def is_broad(question: str) -> bool:
 
 
 def topic(question: str) -> str:
-    """A broad question without its question words: what it asks about
-    ("Wat zegt het rapport over X?" → "het rapport over X?")."""
-    return _BROAD.sub(" ", question)
+    """A broad question without its question words (whole words): what it asks
+    about ("Wat zegt het rapport over X?" → "het rapport over X?")."""
+    out = question
+    for match in reversed(list(_BROAD.finditer(question))):
+        start, end = match.span()
+        while start > 0 and out[start - 1].isalnum():
+            start -= 1
+        while end < len(out) and out[end].isalnum():
+            end += 1
+        out = out[:start] + " " + out[end:]
+    return out
 
 
 def _unit(meta: dict[str, object]) -> str:
