@@ -323,10 +323,10 @@ class ExtractiveAnswerer:
                 # Overlapping chunks repeat their edge sentences; quote each once.
                 if len(sentence.split()) < 3 or key in seen:
                     continue
-                # The title block of a document (title, kind, author, date) names the
-                # subject and sits close to every question; it answers none.
+                # The title block a document starts with (title, kind, author, date)
+                # names the subject and sits close to every question; it answers none.
                 title = " ".join(fold(str(hit.metadata.get("title", ""))).split())
-                if len(title) >= 15 and title in key:
+                if len(title) >= 15 and key.startswith(title):
                     continue
                 # A table row answers only when it holds what was asked: a name or
                 # number of the question, or most of its distinctive words.
