@@ -272,23 +272,30 @@ def _duplicated(assistant: Assistant, answer_text: str) -> bool:
     )
 
 
+def source_rank(hits: Sequence[Any], q: Question) -> int | None:
+    """1-based rank of the first passage on an expected (document, page), if any."""
+    expected = {(s.document, s.page) for s in q.sources}
+    return next(
+        (i for i, h in enumerate(hits, 1)
+         if (h.metadata.get("file_name"), h.metadata.get("page")) in expected),
+        None,
+    )
+
+
+def facts_found(answer_text: str, q: Question) -> int:
+    """How many of the question's key facts the answer holds (any spelling)."""
+    text = _normalise(answer_text)
+    return sum(any(_normalise(alt) in text for alt in alts) for alts in q.key_facts)
+
+
 def evaluate_question(assistant: Assistant, q: Question) -> QuestionResult:
     started = time.perf_counter()
     cleaned, lang = assistant.clean_question(q.question)
     vector, hits = assistant.retrieve(cleaned, 10)
     answer = assistant.answer_from(cleaned, lang, vector, hits)
     seconds = time.perf_counter() - started
-    expected = {(s.document, s.page) for s in q.sources}
-    rank = next(
-        (
-            i
-            for i, h in enumerate(hits, 1)
-            if (h.metadata.get("file_name"), h.metadata.get("page")) in expected
-        ),
-        None,
-    )
-    text = _normalise(answer.answer)
-    facts = sum(any(_normalise(alt) in text for alt in alts) for alts in q.key_facts)
+    rank = source_rank(hits, q)
+    facts = facts_found(answer.answer, q)
     source_language = document_language(q.sources[0].document) if len(q.sources) == 1 else ""
     return QuestionResult(
         id=q.id,

@@ -24,7 +24,6 @@ import argparse
 import functools
 import itertools
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -35,8 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.evaluation import Question, load_questions  # noqa: E402
-from assistant.textnorm import fold  # noqa: E402
+from assistant.evaluation import (  # noqa: E402
+    Question,
+    facts_found,
+    load_questions,
+    source_rank,
+)
 
 UNANSWERABLE_FLOOR = 0.9
 RETRIEVAL_GRID = {
@@ -55,21 +58,6 @@ class Measured:
     coverage: float = -1.0
     facts: float = 0.0  # share of key facts in the answer given with open gates
     possible: bool = False  # evidence exists at all (names and numbers met)
-
-
-def _facts(answer: str, q: Question) -> float:
-    norm = re.sub(r"(?<=\d),(?=\d)", ".", fold(answer))
-    if not q.key_facts:
-        return 0.0
-    found = sum(any(re.sub(r"(?<=\d),(?=\d)", ".", fold(a)) in norm for a in alts)
-                for alts in q.key_facts)
-    return found / len(q.key_facts)
-
-
-def _rank(hits: list, q: Question) -> int | None:
-    expected = {(s.document, s.page) for s in q.sources}
-    return next((i for i, h in enumerate(hits, 1)
-                 if (h.metadata.get("file_name"), h.metadata.get("page")) in expected), None)
 
 
 def index(folder: Path, data_dir: Path) -> Settings:
@@ -98,7 +86,7 @@ def fit_retrieval(assistants: list[Assistant], dev: list[list[Question]]) -> dic
                 if not q.answerable:
                     continue
                 _, hits = variant.retrieve(q.question, 10)
-                rank = _rank(hits, q)
+                rank = source_rank(hits, q)
                 hits5 += rank is not None and rank <= 5
                 reciprocal += 1.0 / rank if rank else 0.0
                 total += 1
@@ -117,14 +105,14 @@ def measure(assistant: Assistant, questions: list[Question]) -> list[Measured]:
     for q in questions:
         cleaned, lang = assistant.clean_question(q.question)
         vector, hits = assistant.retrieve(cleaned, 10)
-        m = Measured(q, _rank(hits, q))
+        m = Measured(q, source_rank(hits, q))
         evidence = answerer.evidence(cleaned, lang, vector, hits[: assistant.settings.top_k])
         if evidence is not None:
             m.possible = True
             m.top_score = evidence.top_score
             m.sentence_similarity = evidence.sentence_similarity
             m.coverage = evidence.coverage
-            m.facts = _facts(answerer.respond(evidence).answer, q)
+            m.facts = facts_found(answerer.respond(evidence).answer, q) / len(q.key_facts or [1])
         out.append(m)
     return out
 
