@@ -101,7 +101,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     session = Session(assistant)
     settings = assistant.settings
     first = "en"
-    examples = example_questions(settings.corpus_dir / "questions.yaml", EXAMPLE_BUTTONS)
+    questions_file = settings.corpus_dir / "questions.yaml"
+
+    def live_examples() -> dict[str, list[str]]:
+        indexed = [d.file_name for d in session.assistant.documents()]
+        return example_questions(questions_file, EXAMPLE_BUTTONS, indexed)
+
+    examples = live_examples()
 
     with gr.Blocks(title=ui_text(first, "title"), analytics_enabled=False) as demo:
         ui_lang = gr.State(first)
@@ -154,10 +160,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         copy = gr.Button(ui_text(first, "copy_answer"), elem_id="copy-answer",
                                          size="sm")
                     examples_label = gr.Markdown(f"**{ui_text(first, 'examples')}**")
+                    shown = examples.get(first, [])
                     with gr.Row(elem_id="examples"):
                         example_buttons = [
-                            gr.Button(examples.get(first, [""] * EXAMPLE_BUTTONS)[i],
-                                      size="sm", elem_classes=["example"])
+                            gr.Button(shown[i] if i < len(shown) else "", size="sm",
+                                      visible=i < len(shown), elem_classes=["example"])
                             for i in range(EXAMPLE_BUTTONS)
                         ]
                     # Plain text of the last answer with its sources, for the clipboard.
@@ -247,7 +254,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             lang: str, gen: dict[str, str], answer: dict[str, Any], doc_id: str | None = None
         ) -> list[Any]:
             t = lambda key, **kw: ui_text(lang, key, **kw)  # noqa: E731
-            shown = examples.get(lang, [])
+            shown = live_examples().get(lang, [])
             return [
                 f"## {t('title')}\n{t('intro')}",
                 session.status_line(lang, gen),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +49,32 @@ def ui_language(choice: str | None, accept_language: str = "") -> str:
 
 
 @functools.cache
-def example_questions(path: Path, per_language: int) -> dict[str, list[str]]:
-    """Answerable questions of the sample corpus, per language; whole-sentence ones first."""
+def _answerable_questions(path: Path) -> tuple[dict[str, Any], ...]:
+    """The answerable entries of a questions file; read once, as the UI asks on every relabel."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
-        return {}
-    found: dict[str, list[str]] = {}
-    entries = [q for q in data.get("questions", []) if q.get("answerable")]
+        return ()
+    return tuple(q for q in data.get("questions", []) if q.get("answerable"))
+
+
+def example_questions(
+    path: Path, per_language: int, indexed: Collection[str] | None = None
+) -> dict[str, list[str]]:
+    """Answerable questions of the sample corpus, per language; whole-sentence ones first.
+
+    With `indexed` (file names of the live documents), only questions whose sources are all
+    indexed are offered: an example button must not lead to "not found".
+    """
+    entries = list(_answerable_questions(path))
+    if indexed is not None:
+        live = set(indexed)
+        entries = [
+            q for q in entries
+            if q.get("sources") and all(s.get("document") in live for s in q["sources"])
+        ]
     entries.sort(key=lambda q: q.get("kind") != "full")  # stable: file order within a kind
+    found: dict[str, list[str]] = {}
     for q in entries:
         shown = found.setdefault(str(q.get("language")), [])
         if len(shown) < per_language:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from assistant.answer import Citation, CitedAnswer
 from assistant.settings import PROJECT_ROOT, Settings
@@ -35,6 +36,21 @@ def test_examples_are_answerable_corpus_questions_in_each_language() -> None:
         assert len(questions) == 4
         assert all(q.strip().endswith("?") for q in questions)
     assert example_questions(PROJECT_ROOT / "missing.yaml", 4) == {}
+
+
+def test_examples_only_ask_about_indexed_documents() -> None:
+    questions = PROJECT_ROOT / "corpus" / "questions.yaml"
+    data = yaml.safe_load(questions.read_text(encoding="utf-8"))
+    sources = {
+        q["question"]: {s["document"] for s in q.get("sources", [])} for q in data["questions"]
+    }
+    indexed = {"ilia-2025-es.pdf", "ilia-2025-en.pdf"}
+    examples = example_questions(questions, 4, indexed)
+    shown = [q for qs in examples.values() for q in qs]
+    assert shown and all(sources[q] and sources[q] <= indexed for q in shown)
+    # No documents, no examples; the Dutch report's questions go when it is not indexed.
+    assert example_questions(questions, 4, []) == {}
+    assert shown != [q for qs in example_questions(questions, 4).values() for q in qs]
 
 
 def test_payload_carries_the_supporting_sentence_of_each_citation() -> None:
