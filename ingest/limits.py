@@ -169,10 +169,17 @@ def _cap_memory(limit_mb: int | None) -> None:
 
 
 def _context() -> Any:
-    # fork starts a reader in milliseconds with the parent's modules already imported; where
-    # there is no fork, spawn works the same, only slower to start.
+    # A forked reader would hold copies of every file descriptor the parent has open at that
+    # moment: a web server's listening socket, the pipes to a browser driver. Whoever waits
+    # for those to close (a port to be freed, a driver to see EOF) would wait for the reader.
+    # A fork server is a clean process started once, with the parsers imported; readers fork
+    # from it in milliseconds. Where there is none, spawn works the same, only slower.
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ingest.loaders"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 class _Reader:
