@@ -5,6 +5,11 @@ to `load_document`). Time and memory cannot be checked from inside a parser that
 loop or allocating without end, so `load_limited` runs the loader in a child process that can
 be killed. The child is reused from file to file, and replaced when it was killed, died or has
 grown large.
+
+The child is a new interpreter, not a fork: a forked child would hold copies of every file
+descriptor the parent had open at that moment (a web server's listening socket, the pipes to a
+browser driver), and whoever waits for those to close would wait for the reader too. It starts
+in about a third of a second, once per reader.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -22,8 +29,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ingest.errors import IngestError
 
 if TYPE_CHECKING:
-    from multiprocessing.process import BaseProcess
-
     from assistant.settings import Settings
     from ingest.loaders import LoadedDocument
 
@@ -96,12 +101,8 @@ def load_limited(
 # --- the reader process --------------------------------------------------------------------
 
 
-def _serve(conn: Connection, parent_end: Connection | None) -> None:
+def _serve(conn: Connection) -> None:
     """The reader's loop: requests in, documents or errors out, until told to stop."""
-    if parent_end is not None:
-        # A forked child holds a copy of the parent's end; closing it lets the child see EOF
-        # (and exit) when the parent goes away.
-        parent_end.close()
     from ingest import loaders
 
     loaders.import_parsers()
@@ -160,40 +161,40 @@ def _cap_memory(limit_mb: int | None) -> None:
         return  # no /proc to measure from (not Linux): likewise
     in_use = memory[0]
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    # Relative to what the process already maps: a child forked from a parent that holds
-    # models maps gigabytes it will never touch.
+    # Relative to what the process already maps (the interpreter and the parsers), so the
+    # limit is what one file may add.
     soft = resource.RLIM_INFINITY if limit_mb is None else in_use + limit_mb * _MIB
     if hard != resource.RLIM_INFINITY:
         soft = hard if soft == resource.RLIM_INFINITY else min(soft, hard)
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def _context() -> Any:
-    # A forked reader would hold copies of every file descriptor the parent has open at that
-    # moment: a web server's listening socket, the pipes to a browser driver. Whoever waits
-    # for those to close (a port to be freed, a driver to see EOF) would wait for the reader.
-    # A fork server is a clean process started once, with the parsers imported; readers fork
-    # from it in milliseconds. Where there is none, spawn works the same, only slower.
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ingest.loaders"])
-        return context
-    return multiprocessing.get_context("spawn")
+# The reader's program: the socket to the parent is passed as a file descriptor number. The
+# project's root goes on the path, so this works wherever the package is imported from.
+_READER_PROGRAM = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from ingest.limits import reader_main; reader_main(int(sys.argv[2]))"
+)
+_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+def reader_main(fd: int) -> None:
+    """Entry point of a reader process."""
+    _serve(Connection(fd))
 
 
 class _Reader:
-    """One reader process and the pipe to it."""
+    """One reader process and the socket to it."""
 
     def __init__(self) -> None:
-        context = _context()
-        self._conn, child_end = context.Pipe()
-        inherited = self._conn if context.get_start_method() == "fork" else None
-        self._process: BaseProcess = context.Process(
-            target=_serve, args=(child_end, inherited), name="ingest-reader", daemon=True
-        )
-        self._process.start()
-        child_end.close()
+        self._conn, child_end = multiprocessing.Pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _READER_PROGRAM, _ROOT, str(child_end.fileno())],
+                pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL,
+            )
+        finally:
+            child_end.close()
         # Set while a request is out: a reader whose reply was never read must not serve again,
         # or the next file would receive this file's answer.
         self._pending = False
@@ -209,7 +210,7 @@ class _Reader:
 
     @property
     def usable(self) -> bool:
-        return not self.broken and not self._pending and self._process.is_alive()
+        return not self.broken and not self._pending and self._process.poll() is None
 
     def load(self, path: Path, max_bytes: int | None, limits: Limits) -> LoadedDocument:
         seconds = limits.max_seconds
@@ -243,17 +244,22 @@ class _Reader:
     def stop(self) -> None:
         with contextlib.suppress(OSError):
             self._conn.send(None)
-        self._process.join(_STOP_SECONDS)
+        self._wait(_STOP_SECONDS)
         self.kill()
+
+    def _wait(self, seconds: float) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(seconds)
 
     def kill(self) -> str:
         """End the process now; says how it ended, for messages."""
         self.broken = True
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join(_STOP_SECONDS)
+        if self._process.poll() is None:
+            with contextlib.suppress(OSError):
+                self._process.kill()
+        self._wait(_STOP_SECONDS)
         self._conn.close()
-        code = self._process.exitcode
+        code = self._process.returncode
         if code is None:
             return "still running"
         if code < 0:

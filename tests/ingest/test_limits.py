@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import signal
 import struct
@@ -183,7 +182,21 @@ def bomb_bytes() -> bytes:
 
 
 def readers() -> set[int]:
-    return {p.pid for p in multiprocessing.active_children() if p.name == "ingest-reader"}
+    """The live reader processes this process started (Linux: from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        # "pid (name) state ppid ...": the name may hold spaces, so split after it.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"reader_main" in cmdline:
+            found.add(int(entry.name))
+    return found
 
 
 # --- pages ---------------------------------------------------------------------------------
