@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,7 +31,7 @@ from ingest.chunking import SECTION_SEPARATOR, sentence_spans
 if TYPE_CHECKING:
     from assistant.extractive import ExtractiveAnswerer, Links
 
-MAX_POINTS = 6
+MAX_POINTS = 8
 MAX_POINT_CHARS = 320
 SHORT_SENTENCE = 90  # characters
 FIGURE_BONUS = 0.02
@@ -74,8 +75,13 @@ _SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 
 
 def _kind_match(question: str, title: str) -> bool:
-    """Whether the title is the kind of section the question's words ask for."""
-    return any(asks.search(question) and names.search(title) for asks, names in _SECTION_KINDS)
+    """Whether the title is the kind of section the question's words ask for. "Summarise
+    the recommendations" asks for the recommendations: the summary kind counts only
+    when the question names no other kind."""
+    asked = [names for asks, names in _SECTION_KINDS if asks.search(question)]
+    if len(asked) > 1:
+        asked = asked[:-1] if asked[-1] is _SECTION_KINDS[-1][1] else asked
+    return any(names.search(title) for names in asked)
 
 
 def is_broad(question: str) -> bool:
@@ -252,12 +258,27 @@ def _same_kind_in(
     return None
 
 
+@dataclass(frozen=True)
+class _Point:
+    """One point of a section's answer: a sentence (or two) of a passage."""
+
+    chunk: SearchHit
+    at: int  # where it starts in the passage's text
+    text: str
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return int(self.chunk.metadata.get("chunk_index", 0)), self.at
+
+
 def _points(
     answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float]
 ) -> list[tuple[SearchHit, str]]:
     """What a section says, in document order: each subsection's title and lead
-    sentence; else its list items; else its most central sentences."""
+    sentence; else the leads of its paragraphs and list items, with its most central
+    sentences when there are few; else those central sentences alone."""
     unit_path = _unit(chunks[0].metadata)
+    paragraphs = _paragraph_points(chunks)
     leads: list[tuple[SearchHit, str]] = []
     seen_paths: set[str] = set()
     for chunk in chunks:
@@ -281,12 +302,18 @@ def _points(
         for chunk, lead in leads:
             path = str(chunk.metadata.get("section_path", ""))
             own = [c for c in chunks if str(c.metadata.get("section_path", "")) == path]
-            points.append((chunk, lead))
-            points += [
-                (c, s) for c, s in _central(answerer, own, query_vector, per_subsection + 1)
-                if s.rstrip(" …") not in lead
-            ][:per_subsection]
+            first = [_Point(chunk, 0, lead)]
+            if paragraphs is not None:
+                mine = [p for p in paragraphs
+                        if str(p.chunk.metadata.get("section_path", "")) == path]
+                first = _fill(first, _ranked(answerer, mine, query_vector), 1 + per_subsection)
+            more = _fill(first, _central(answerer, own, query_vector), 1 + per_subsection)
+            points += [(p.chunk, p.text) for p in more]
         return points
+    if paragraphs is not None and len(paragraphs) >= 2:
+        kept = _fill([], _ranked(answerer, paragraphs, query_vector), MAX_POINTS)
+        return [(p.chunk, p.text) for p in
+                _fill(kept, _central(answerer, chunks, query_vector), MAX_POINTS)]
     items: list[tuple[SearchHit, str]] = []
     for chunk in chunks:
         for part in _BULLETS.split(chunk.text)[1:]:
@@ -299,51 +326,98 @@ def _points(
                 items.append((chunk, item))
     if len(items) >= 2:
         return items[:MAX_POINTS]
-    return _central(answerer, chunks, query_vector)
+    return [(p.chunk, p.text) for p in _fill([], _central(answerer, chunks, query_vector),
+                                             MAX_POINTS - 1)]
+
+
+def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
+    """The lead of each paragraph and list item of a section, in document order; None for
+    passages indexed without paragraph starts. A short lead comes with the sentence after
+    it, and so does a lead followed by the sentence that introduces a list."""
+    points: list[_Point] = []
+    for chunk in chunks:
+        if chunk.metadata.get("kind") == "table":
+            continue
+        raw = chunk.metadata.get("paragraphs")
+        if raw is None:
+            return None
+        starts = sorted({int(x) for x in str(raw).split(",") if x.strip().isdigit()})
+        if not starts:
+            continue
+        for start, stop in zip(starts, [*starts[1:], len(chunk.text)], strict=True):
+            paragraph = chunk.text[start:stop]
+            spans = sentence_spans(paragraph)
+            if not spans:
+                continue
+            point = paragraph[: spans[0][1]]
+            if len(spans) > 1 and (
+                len(point) < SHORT_SENTENCE or paragraph[: spans[1][1]].endswith(":")
+            ):
+                point = paragraph[: spans[1][1]]
+            point = _BULLETS.sub("", point, count=1).lstrip("*–- ")
+            points.append(_Point(chunk, start, _clip(point)))
+    return points
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether one point holds the other (overlapping passages repeat sentences)."""
+    a, b = a.rstrip(" …"), b.rstrip(" …")
+    return a in b or b in a
+
+
+def _fill(points: Sequence[_Point], ranked: Sequence[_Point], count: int) -> list[_Point]:
+    """`points`, then the best of `ranked` that say something new, up to `count` in all; in
+    document order. Of two points where one holds the other, the longer stays."""
+    kept = list(points)
+    for point in ranked:
+        if len(kept) >= count:
+            break
+        same = [i for i, k in enumerate(kept) if _same(point.text, k.text)]
+        if not same:
+            kept.append(point)
+        elif all(len(point.text) > len(kept[i].text) for i in same) and len(same) == 1 \
+                and kept[same[0]] not in points:
+            kept[same[0]] = point
+    return sorted(kept, key=lambda p: p.order) if count else []
+
+
+def _ranked(
+    answerer: ExtractiveAnswerer, points: Sequence[_Point], query_vector: Sequence[float]
+) -> list[_Point]:
+    """The points, the most central to the section and closest to the question first; a
+    figure is what a point usually reports."""
+    if len(points) < 2:
+        return list(points)
+    vectors = np.asarray(answerer.embedder.embed_documents([p.text for p in points]))
+    centre = vectors.mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    has_figure = np.asarray([bool(re.search(r"\d", p.text)) for p in points])
+    score = vectors @ centre + vectors @ np.asarray(query_vector) + FIGURE_BONUS * has_figure
+    return [points[int(i)] for i in np.argsort(-score)]
 
 
 def _central(
     answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float],
-    count: int = MAX_POINTS - 1,
-) -> list[tuple[SearchHit, str]]:
-    """The section's key sentences: close to the question and to the section's centre.
-    A short sentence ("The first finding is adoption.") comes with the one after it,
-    which says what it announces."""
+) -> list[_Point]:
+    """The section's sentences, the key ones first. A short sentence ("The first finding
+    is adoption.") comes with the one after it, which says what it announces."""
     from assistant.extractive import MAX_CANDIDATES
 
     seen: set[str] = set()
-    candidates: list[tuple[SearchHit, str, str]] = []  # chunk, sentence, the next one
+    candidates: list[_Point] = []
     for chunk in chunks:
         if chunk.metadata.get("kind") == "table":
             continue
-        sentences = [chunk.text[a:b] for a, b in sentence_spans(chunk.text)]
-        for i, sentence in enumerate(sentences):
-            key = " ".join(sentence.split())
-            if len(key.split()) >= 5 and key not in seen:
-                seen.add(key)
-                following = sentences[i + 1] if i + 1 < len(sentences) else ""
-                candidates.append((chunk, key, following))
-    candidates = candidates[:MAX_CANDIDATES]
-    if not candidates:
-        return []
-    vectors = np.asarray(answerer.embedder.embed_documents([s for _, s, _ in candidates]))
-    centre = vectors.mean(axis=0)
-    centre /= np.linalg.norm(centre) or 1.0
-    # Central to the section and close to the question, equally; a figure is what
-    # a point usually reports.
-    has_figure = np.asarray([bool(re.search(r"\d", s + f)) for _, s, f in candidates])
-    score = vectors @ centre + vectors @ np.asarray(query_vector) + FIGURE_BONUS * has_figure
-    picked = sorted(np.argsort(-score)[:count])
-    points: list[tuple[SearchHit, str]] = []
-    for i in picked:
-        chunk, sentence, following = candidates[int(i)]
-        if len(sentence) < SHORT_SENTENCE and following:
-            sentence = f"{sentence} {' '.join(following.split())}"
-        # A sentence already given as the second half of a short one is not repeated.
-        if any(sentence in point or point.rstrip(" …") in sentence for _, point in points):
-            continue
-        points.append((chunk, _clip(sentence)))
-    return points
+        spans = sentence_spans(chunk.text)
+        for i, (a, b) in enumerate(spans):
+            key = " ".join(chunk.text[a:b].split())
+            if len(key.split()) < 5 or key in seen:
+                continue
+            seen.add(key)
+            if len(key) < SHORT_SENTENCE and i + 1 < len(spans):
+                key = " ".join(chunk.text[a : spans[i + 1][1]].split())
+            candidates.append(_Point(chunk, a, _clip(key)))
+    return _ranked(answerer, candidates[:MAX_CANDIDATES], query_vector)
 
 
 def _clip(sentence: str) -> str:

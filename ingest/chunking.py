@@ -17,7 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.loaders import Page
-from ingest.structure import Outline, repeated_lines, split_blocks, table_header_size
+from ingest.structure import (
+    Outline,
+    paragraph_starts,
+    repeated_lines,
+    split_blocks,
+    table_header_size,
+    typical_line_width,
+)
 
 SECTION_SEPARATOR = " > "
 # No sentence is longer than this unless asked for: the default chunk size. The
@@ -46,6 +53,9 @@ class Chunk:
     char_start: int  # span in the extracted text of `page`
     char_end: int
     kind: str  # "text" or "table"
+    # Where paragraphs and list items begin in `text` (character offsets), for summaries
+    # that give a section's points. Empty for tables.
+    paragraphs: tuple[int, ...] = ()
 
 
 def normalise_space(text: str) -> str:
@@ -132,6 +142,8 @@ def chunk_document(
 ) -> list[Chunk]:
     size = max(1, chunk_size)
     skip = repeated_lines([p.text for p in pages])
+    width = typical_line_width([p.text for p in pages])
+    paragraphs: set[int] = set()  # page offsets where paragraphs begin, on the current page
     outline = Outline()
     path: list[tuple[int, str]] = []
     chunks: list[Chunk] = []
@@ -150,6 +162,11 @@ def chunk_document(
             text = normalise_space(f"{prefix} {raw}")
         if not text:
             return
+        starts: list[int] = []
+        if kind == "text":
+            for p in sorted(q for q in paragraphs if start <= q < end):
+                before = normalise_space(f"{prefix} {page.text[start:p]}")
+                starts.append(len(before) + 1 if before else 0)
         chunks.append(
             Chunk(
                 text=text,
@@ -160,12 +177,14 @@ def chunk_document(
                 char_start=start,
                 char_end=end,
                 kind=kind,
+                paragraphs=tuple(starts),
             )
         )
 
     headings: list[tuple[Page, int, int]] = []
     for page in pages:
         prose: list[tuple[int, int]] = []  # sentence spans of the current section on this page
+        paragraphs.clear()
 
         def flush(page: Page = page, prose: list[tuple[int, int]] = prose) -> None:
             nonlocal carry
@@ -202,6 +221,7 @@ def chunk_document(
                     emit(page, start, end, "table", header)
             else:
                 prose.extend(sentence_spans(block.text, block.start, size))
+                paragraphs.update(paragraph_starts(page.text, block.start, block.end, width))
         flush()
     if not chunks and headings:
         # Nothing but headings (an outline, a table of contents): they are the text.

@@ -320,6 +320,7 @@ def _stored(
                 "char_start": c.char_start,
                 "char_end": c.char_end,
                 "kind": c.kind,
+                "paragraphs": ",".join(map(str, c.paragraphs)),
             },
         )
         for c, v in zip(chunks, vectors, strict=True)

@@ -30,6 +30,14 @@ _PIPE_RULE = re.compile(r"^\|?[\s:|-]*-[\s:|-]*$")
 _CAPTION = re.compile(r"^(table|tabla|tabel|tabela|cuadro|figure|figura|figuur)\s+\d+\s*[.:]", re.I)
 _DECIMAL_OR_INT = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?\s*%?(?![\w])")
 _SENTENCE_END = re.compile(r"[.!?…:;]\s*$")
+# A paragraph ends with its sentence: a colon introduces a list, a semicolon runs on.
+_PARAGRAPH_END = re.compile(r"[.!?…:][\"')”’]*$")
+_ITEM_START = re.compile(r"^(?:[•▪◦●‣*–-]|\d{1,2}[.)])\s+\S")
+# PDF text keeps the layout's line breaks but not its paragraph gaps. The last line of a
+# paragraph is the one that ends a sentence well short of the full line width.
+PARAGRAPH_END_SHARE = 0.8
+_WIDTH_PERCENTILE = 0.8
+_MIN_WIDTH_LINE = 20
 
 
 @dataclass(frozen=True)
@@ -210,6 +218,36 @@ def split_blocks(
         i += 1
     flush_prose()
     return blocks
+
+
+def typical_line_width(pages: Sequence[str]) -> int:
+    """The width of a full line of prose in a document, in characters (0 if unknown)."""
+    lengths = sorted(
+        len(line.strip()) for page in pages for line in page.split("\n")
+        if len(line.strip()) >= _MIN_WIDTH_LINE
+    )
+    return lengths[int(_WIDTH_PERCENTILE * (len(lengths) - 1))] if lengths else 0
+
+
+def paragraph_starts(text: str, start: int, end: int, width: int) -> list[int]:
+    """Offsets in `text` where a paragraph or a list item begins, within the prose block
+    `text[start:end]`. A block begins a paragraph unless it continues a sentence (it starts
+    in lower case, after a page break); inside it, a line begins one after a blank line,
+    after a short line that ends a sentence, or when it starts with a bullet."""
+    starts: list[int] = []
+    new = True
+    for line in _lines(text[start:end]):
+        s = line.stripped
+        if not s:
+            new = True
+            continue
+        first = start + line.start + len(line.text) - len(line.text.lstrip())
+        if (new and not (first == start and s[0].islower())) or _ITEM_START.match(s):
+            starts.append(first)
+        new = bool(_PARAGRAPH_END.search(s)) and (
+            width == 0 or len(s) < PARAGRAPH_END_SHARE * width
+        )
+    return starts
 
 
 def _table_end(lines: Sequence[_Line], i: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant import Assistant, InvalidQuestionError
@@ -125,11 +127,14 @@ def test_a_broad_question_gets_the_points_of_its_section_in_order(
     first_line, *lines = answer.answer.splitlines()
     assert first_line.startswith(text(language, "section_points", section="", document="")[:8])
     quoted = [line for line in lines if line.startswith("- ")]
-    # Each subsection's point, in the order of the document, each cited.
-    assert [line[2:].split()[0] for line in quoted] == points
+    # Each subsection's lead, in the order of the document, each cited; between them
+    # what else the subsection says.
+    assert [line[2:].split()[0] for line in quoted if line[2].isdigit()] == points
+    assert len(quoted) > len(points)
     assert all(line.rstrip().endswith("]") for line in quoted)
     # One report is quoted; the same section of the others is cited, not repeated.
-    assert len({c.file for c in answer.citations[: len(quoted)]}) == 1
+    markers = {int(n) for line in quoted for n in re.findall(r"\[(\d+)\]", line)}
+    assert len({c.file for c in answer.citations if c.n in markers}) == 1
 
 
 def test_a_broad_question_on_the_second_corpus(heat_assistant: Assistant) -> None:
@@ -141,6 +146,16 @@ def test_a_broad_question_on_the_second_corpus(heat_assistant: Assistant) -> Non
         "aanbevel" in c.section.lower() or "recomend" in c.section.lower()
         or "recommend" in c.section.lower() for c in answer.citations
     )
+
+
+def test_a_broad_question_gets_the_lead_of_each_paragraph(corpus_assistant: Assistant) -> None:
+    answer = corpus_assistant.ask("How is the index score computed?", language="en")
+    points = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    # The method section's paragraphs open with the scale and the number of sub-indicators,
+    # and its list gives the three weights: each is a point of its own.
+    assert any("0 to 100" in p and "sub-indicators" in p for p in points)
+    for weight in ("40%", "35%", "25%"):
+        assert sum(weight in p for p in points) == 1, (weight, points)
 
 
 def test_one_fact_in_three_reports_is_quoted_once(corpus_assistant: Assistant) -> None:

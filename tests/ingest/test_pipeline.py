@@ -82,6 +82,11 @@ def test_chunk_metadata_is_complete(settings: Settings) -> None:
         # The span locates the passage on its page (a sentence cut by a page
         # break carries its start from the previous page).
         assert " ".join(span.split())[-40:] == " ".join(text.split())[-40:]
+        # Paragraph starts point into the passage, at the start of a word.
+        starts = [int(x) for x in meta["paragraphs"].split(",") if x]
+        assert all(0 <= a < len(text) and (a == 0 or text[a - 1] == " ") for a in starts)
+        assert meta["kind"] == "text" or not starts
+    assert sum(bool(m["paragraphs"]) for m in got["metadatas"]) > len(got["metadatas"]) // 2
     sections = {m["section"] for m in got["metadatas"]}
     assert any(s.startswith("4.1 ") for s in sections)
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ingest.chunking import chunk_document
 from ingest.loaders import Page
-from ingest.structure import Outline, heading_of, repeated_lines, split_blocks
+from ingest.structure import (
+    Outline,
+    heading_of,
+    paragraph_starts,
+    repeated_lines,
+    split_blocks,
+    typical_line_width,
+)
 
 PAGE = """4. Los tres niveles
 El ILIA clasifica a los países en tres niveles. Los pioneros superan los 60 puntos.
@@ -58,3 +65,34 @@ def test_chunks_know_their_section_path_and_keep_tables_whole() -> None:
     assert last.page == 2 and last.section_path == "4. Los tres niveles > 4.1 Pioneros"
     for c in chunks:
         assert 0 <= c.char_start < c.char_end
+
+
+WRAPPED = """Governance covers three areas and it is the one that governments can influence
+most directly, which is why it deserves attention.
+Coordination is a weakness. Programmes overlap and data stays locked in separate
+systems, so that nobody is accountable for the whole.
+The sub-indicators are grouped into three dimensions, each with a fixed weight:
+• Enabling factors, weighted at 40%, covering digital infrastructure, data and human
+talent.
+• Governance, weighted at 25%.
+A paragraph that follows the list and runs on to a second line before it ends, with
+a full stop."""
+
+
+def test_paragraphs_begin_after_a_short_line_that_ends_a_sentence_and_at_bullets() -> None:
+    width = typical_line_width([WRAPPED])
+    starts = paragraph_starts(WRAPPED, 0, len(WRAPPED), width)
+    assert [WRAPPED[s:].split()[0] for s in starts] == [
+        "Governance", "Coordination", "The", "•", "•", "A"]
+    # A block that starts in lower case continues the sentence of the page before.
+    tail = WRAPPED.index("systems,")
+    assert WRAPPED[tail:].split()[0] not in [
+        WRAPPED[s:].split()[0] for s in paragraph_starts(WRAPPED, tail, len(WRAPPED), width)]
+
+
+def test_chunks_record_where_their_paragraphs_begin() -> None:
+    page = Page(number=1, text="# Report\n\n## 1. Scope\n\n" + WRAPPED)
+    chunks = [c for c in chunk_document([page], chunk_size=400) if c.kind == "text"]
+    leads = [c.text[a:].split()[0] for c in chunks for a in c.paragraphs]
+    assert {"Governance", "Coordination", "The", "•", "A"} <= set(leads)
+    assert "Programmes" not in leads and "systems," not in leads
