@@ -161,6 +161,7 @@ class Assistant:
             self.settings.min_sentence_relevance,
             bridge=self.retriever.bridge,
             section_chunks=self.store.document_chunks,
+            next_chunk=self.store.next_chunk,
             min_term_coverage=self.settings.min_term_coverage,
         )
 

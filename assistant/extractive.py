@@ -46,6 +46,8 @@ MAX_PER_PASSAGE = 2
 # embedded, and the characters of each that are read.
 MAX_CANDIDATES = 120
 MAX_SENTENCE_CHARS = 600
+# What a sentence ending in a colon brings from the next passage.
+MAX_LIST_CHARS = 400
 # Two sentences this close (cosine of their vectors) say the same thing, whatever
 # their languages; with the same figures, less closeness is enough. The answer
 # quotes one and cites the other with it.
@@ -245,6 +247,7 @@ class ExtractiveAnswerer:
         bridge: TermBridge | None = None,
         section_chunks: Callable[[str], list[SearchHit]] | None = None,
         min_term_coverage: float = MIN_TERM_COVERAGE,
+        next_chunk: Callable[[SearchHit], SearchHit | None] | None = None,
     ) -> None:
         self.min_term_coverage = min_term_coverage
         self.embedder = embedder
@@ -254,6 +257,9 @@ class ExtractiveAnswerer:
         self.bridge = bridge
         # A document's chunks by id: broad questions are answered from whole sections.
         self.section_chunks = section_chunks
+        # The passage after a hit: a sentence that introduces a list at the end of one
+        # passage is quoted with the list, which the next passage holds.
+        self.next_chunk = next_chunk
 
     def answer(
         self, question: str, language: str, query_vector: Sequence[float],
@@ -318,7 +324,10 @@ class ExtractiveAnswerer:
         candidates = []
         for rank, hit in enumerate(hits):
             is_table = hit.metadata.get("kind") == "table"
-            for sentence in _sentences(hit):
+            sentences = _sentences(hit)
+            if not is_table and sentences and sentences[-1].rstrip().endswith(":"):
+                sentences[-1] = self._with_list(sentences[-1], hit)
+            for sentence in sentences:
                 key = " ".join(fold(sentence).split())
                 # Overlapping chunks repeat their edge sentences; quote each once.
                 if len(sentence.split()) < 3 or key in seen:
@@ -353,6 +362,24 @@ class ExtractiveAnswerer:
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, telling=telling,
         )
+
+    def _with_list(self, sentence: str, hit: SearchHit) -> str:
+        """A sentence that ends its passage with a colon, followed by what it introduces
+        (a list, usually) from the next passage of the same section."""
+        following = self.next_chunk(hit) if self.next_chunk is not None else None
+        if following is None or following.metadata.get("section_path") != hit.metadata.get(
+            "section_path"
+        ) or following.metadata.get("kind") == "table":
+            return sentence
+        rest = following.text
+        # Passages overlap by a sentence: the colon's sentence may open the next one too.
+        head = " ".join(sentence.split())
+        if " ".join(rest.split()).startswith(head):
+            rest = " ".join(rest.split())[len(head):]
+        rest = " ".join(rest.split())
+        if len(rest) > MAX_LIST_CHARS:
+            rest = rest[:MAX_LIST_CHARS].rsplit(" ", 1)[0] + " …"
+        return f"{sentence.rstrip()} {rest}" if rest else sentence
 
     def respond(self, evidence: Evidence) -> CitedAnswer:
         """The answer from evidence that passed the gates."""

@@ -106,13 +106,18 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class SearchHit:
-    chunk_id: str
+    chunk_id: str  # see `chunk_id`
     text: str
     metadata: dict[str, Any]
     score: float  # cosine similarity, higher is closer
     # Similarity calibrated against other passages in the same language (see retrieval).
     relevance: float = 0.0
     embedding: Any = field(default=None, compare=False, repr=False)
+
+
+def chunk_id(doc_id: str, index: int) -> str:
+    """A chunk's id: its document and its place in it."""
+    return f"{doc_id}:{index:05d}"
 
 
 def _where(live: list[str], where: dict[str, Any] | None) -> dict[str, Any]:
@@ -403,6 +408,17 @@ class ChunkStore:
         """One document's chunks in document order (text and metadata, no vectors)."""
         hits = self.chunks_of([doc_id])[doc_id]
         return sorted(hits, key=lambda h: int(h.metadata.get("chunk_index", 0)))
+
+    def next_chunk(self, hit: SearchHit) -> SearchHit | None:
+        """The passage that follows `hit` in its document, if there is one."""
+        doc_id, index = hit.metadata.get("doc_id"), hit.metadata.get("chunk_index")
+        if not doc_id or index is None:
+            return None
+        got = self._chunks.get(ids=[chunk_id(str(doc_id), int(index) + 1)],
+                               include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        return SearchHit(got["ids"][0], got["documents"][0], dict(got["metadatas"][0]), 0.0)
 
     def live_chunks(self) -> list[SearchHit]:
         """Every chunk of the live documents (text and metadata, no vectors), score 0."""

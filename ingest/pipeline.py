@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.language import detect_language
 from assistant.settings import Settings
-from assistant.store import ChunkStore, DocumentRecord, StoredChunk, storage_problem
+from assistant.store import ChunkStore, DocumentRecord, StoredChunk, chunk_id, storage_problem
 from ingest.chunking import Chunk, chunk_document
 from ingest.errors import IngestError, Params
 from ingest.limits import Limits, load_limited
@@ -305,7 +305,7 @@ def _stored(
 ) -> list[StoredChunk]:
     return [
         StoredChunk(
-            chunk_id=f"{record.doc_id}:{c.chunk_index:05d}",
+            chunk_id=chunk_id(record.doc_id, c.chunk_index),
             text=c.text,
             embedding=list(v),
             metadata={

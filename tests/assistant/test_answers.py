@@ -158,6 +158,20 @@ def test_a_broad_question_gets_the_lead_of_each_paragraph(corpus_assistant: Assi
         assert sum(weight in p for p in points) == 1, (weight, points)
 
 
+def test_a_sentence_that_introduces_a_list_is_quoted_with_it(
+    corpus_assistant: Assistant,
+) -> None:
+    # In the Dutch report the sentence that announces the three weighted dimensions ends
+    # one passage with a colon; the list of weights opens the next.
+    answer = corpus_assistant.ask("What weights do the three ILIA dimensions carry?")
+    assert answer.found
+    # One quote: the announcing sentence, then the weights it announces.
+    assert any(
+        all(weight in line.split(":", 1)[-1] for weight in ("40", "35", "25"))
+        for line in answer.answer.splitlines() if ":" in line
+    ), answer.answer
+
+
 def test_one_fact_in_three_reports_is_quoted_once(corpus_assistant: Assistant) -> None:
     answer = corpus_assistant.ask("How many sub-indicators does the index combine?")
     assert answer.found
