@@ -82,6 +82,10 @@ def upload(
         if progress:
             progress(done, len(paths), path.name)
         results.append(_upload_one(indexer, path, settings.upload_dir, settings.max_file_bytes))
+    if any(r.get("status") == "indexed" for r in results):
+        # The search structures take in the new passages now, as part of the upload,
+        # rather than during the next question (seconds for a large file).
+        assistant.warm_up()
     if progress:
         progress(len(paths), len(paths), "")
     return results
