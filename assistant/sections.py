@@ -359,10 +359,14 @@ def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
     return points
 
 
+_SAME_HEAD = 80  # characters
+
+
 def _same(a: str, b: str) -> bool:
-    """Whether one point holds the other (overlapping passages repeat sentences)."""
+    """Whether one point holds the other, or the start of the other (overlapping
+    passages repeat sentences, and a clipped point ends early)."""
     a, b = a.rstrip(" …"), b.rstrip(" …")
-    return a in b or b in a
+    return a in b or b in a or a[:_SAME_HEAD] in b or b[:_SAME_HEAD] in a
 
 
 def _fill(points: Sequence[_Point], ranked: Sequence[_Point], count: int) -> list[_Point]:
@@ -411,7 +415,9 @@ def _central(
         spans = sentence_spans(chunk.text)
         for i, (a, b) in enumerate(spans):
             key = " ".join(chunk.text[a:b].split())
-            if len(key.split()) < 5 or key in seen:
+            # A piece that starts in lower case is the rest of a sentence cut at a
+            # passage's edge, not a point.
+            if len(key.split()) < 5 or key in seen or key[:1].islower():
                 continue
             seen.add(key)
             if len(key) < SHORT_SENTENCE and i + 1 < len(spans):
