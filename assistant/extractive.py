@@ -371,12 +371,11 @@ class ExtractiveAnswerer:
             "section_path"
         ) or following.metadata.get("kind") == "table":
             return sentence
-        rest = following.text
+        rest = " ".join(following.text.split())
         # Passages overlap by a sentence: the colon's sentence may open the next one too.
         head = " ".join(sentence.split())
-        if " ".join(rest.split()).startswith(head):
-            rest = " ".join(rest.split())[len(head):]
-        rest = " ".join(rest.split())
+        if rest.startswith(head):
+            rest = rest[len(head):].lstrip()
         if len(rest) > MAX_LIST_CHARS:
             rest = rest[:MAX_LIST_CHARS].rsplit(" ", 1)[0] + " …"
         return f"{sentence.rstrip()} {rest}" if rest else sentence

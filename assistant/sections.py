@@ -379,8 +379,10 @@ def _fill(points: Sequence[_Point], ranked: Sequence[_Point], count: int) -> lis
         same = [i for i, k in enumerate(kept) if _same(point.text, k.text)]
         if not same:
             kept.append(point)
-        elif all(len(point.text) > len(kept[i].text) for i in same) and len(same) == 1 \
-                and kept[same[0]] not in points:
+        elif len(same) == 1 and same[0] >= len(points) and len(point.text) > len(
+            kept[same[0]].text
+        ):
+            # Only a point added here is replaced; the given ones stay.
             kept[same[0]] = point
     return sorted(kept, key=lambda p: p.order) if count else []
 
