@@ -339,12 +339,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             if shown_question:
                 messages.append({"role": "user", "content": shown_question})
             messages.append({"role": "assistant", "content": ui_text(lang, "thinking")})
-            yield messages, gr.update(), "", past, gr.update(), gr.update()
+            # Send stays off while the answer streams in: a second question would queue
+            # behind this one, and Send coming back on tells that the answer is complete.
+            busy = gr.update(interactive=False)
+            yield messages, gr.update(), "", past, gr.update(), gr.update(), busy
             answer: dict[str, Any] = {}
             for event in session.stream(text, choice, past, gen):
                 if isinstance(event, str):
                     messages[-1] = {"role": "assistant", "content": render_partial(event)}
-                    yield messages, gr.update(), "", past, gr.update(), gr.update()
+                    yield messages, gr.update(), "", past, gr.update(), gr.update(), gr.update()
                 else:
                     answer = event
             messages[-1] = {"role": "assistant", "content": render_answer(answer, lang)}
@@ -353,9 +356,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             # After an error the question stays in the box, to be sent again.
             keep = text if answer.get("error") == "internal" else ""
             yield (messages, session.sources_html(answer, lang), keep, past, answer,
-                   plain_answer(answer, lang))
+                   plain_answer(answer, lang), gr.update(interactive=True))
 
-        chat_outputs = [chat, sources, question, history, last_answer, copy_text]
+        chat_outputs = [chat, sources, question, history, last_answer, copy_text, send]
         gr.on(
             triggers=[send.click, question.submit], fn=respond,
             inputs=[question, language, ui_lang, chat, history, generator],
@@ -371,7 +374,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             )
 
         def clear(lang: str) -> tuple[Any, ...]:
-            return [], render_sources(None, lang), "", [], {}, ""
+            return [], render_sources(None, lang), "", [], {}, "", gr.update(interactive=True)
 
         for clearing in (new_chat.click, chat.clear):
             # The chat's own bin clears the conversation state and sources too.

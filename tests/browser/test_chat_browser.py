@@ -162,8 +162,9 @@ def wait_for_answer(page: Page, before: int) -> Locator:
     expect(answer).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     for thinking in THINKING:
         expect(answer).not_to_contain_text(thinking, timeout=ANSWER_TIMEOUT_MS)
-    # The question box is emptied by the last update of an answer, not by the first ones.
-    expect(page.locator("#question textarea")).to_have_value("", timeout=ANSWER_TIMEOUT_MS)
+    # Send is off while an answer streams in and comes back with its last update.
+    expect(page.locator("#send")).to_be_enabled(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#question textarea")).to_have_value("")
     return answer
 
 
@@ -562,7 +563,12 @@ def test_settings_panel_switches_the_generator(page: Page) -> None:
     shown = f"Generator: llamacpp ({qwen_gguf_path().name})"
     expect(page.locator("#status")).to_contain_text(shown)
     open_tab(page, ui_text("en", "tab_chat"))
-    answer = ask(page, QUESTION_EN)
+    before = page.locator(BOT_MESSAGES).count()
+    page.locator("#question textarea").fill(QUESTION_EN)
+    page.locator("#send").click()
+    # The model streams for seconds; meanwhile a second question cannot be sent.
+    expect(page.locator("#send")).to_be_disabled()
+    answer = wait_for_answer(page, before)
     # A model's answer is prose, not the quoted list of the extractive answerer.
     expect(answer).not_to_contain_text(text("en", "according_to"))
     expect(answer.locator('a[href^="#source-"]').first).to_be_visible()
