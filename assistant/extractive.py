@@ -9,6 +9,7 @@ question asks about occurs in none of them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ MAX_LIST_CHARS = 400
 # quotes one and cites the other with it.
 SAME_FACT = 0.9
 SAME_FIGURES = 0.85
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
+SAME_WORDS = 0.5  # share of words two wordings of one fact in one language have in common
 
 
 # What kind of answer a question wants, recognised from its question words,
@@ -106,6 +109,9 @@ class Evidence:
     top_score: float  # the best passage's cosine similarity
     sentence_similarity: float  # the best sentence's
     coverage: float  # the largest share of the question's terms one passage holds
+    # A broad question's topic named by the title of a retrieved passage's section
+    # ("what does it say about infrastructure?" and "8.3 Research and infrastructure").
+    titled: bool
     candidates: list[_Candidate]
     vectors: np.ndarray
     similarity: np.ndarray
@@ -274,8 +280,9 @@ class ExtractiveAnswerer:
         """The "not found" gates: the best passage must reach `min_relevance`, and a
         sentence must come close to the question or one passage must hold most of
         the question's words. A passage can be on topic while none of its
-        sentences answers: then neither holds."""
-        return evidence.top_score >= self.min_relevance and (
+        sentences answers: then neither holds. A broad question ("what does it say
+        about X?") sits far from every single passage; a section titled X answers it."""
+        return evidence.titled or evidence.top_score >= self.min_relevance and (
             evidence.sentence_similarity >= self.min_sentence_relevance
             or evidence.coverage >= self.min_term_coverage
         )
@@ -307,12 +314,13 @@ class ExtractiveAnswerer:
         links: Links = (
             self.bridge.links(question, question_language) if self.bridge is not None else {}
         )
-        from assistant.sections import is_broad, topic
+        from assistant.sections import is_broad, titled, topic
 
+        broad = is_broad(question)
         # "What does it say about X?": when no document holds the word X, or a word
         # it links to, in any language, the documents say nothing about X.
         if (
-            self.bridge is not None and is_broad(question)
+            self.bridge is not None and broad
             and self.bridge.unknown(topic(question), question_language)
         ):
             return None
@@ -359,6 +367,7 @@ class ExtractiveAnswerer:
             top_score=max(h.score for h in hits),
             sentence_similarity=float(similarity.max()),
             coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
+            titled=broad and titled(question, question_language, hits, links),
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, telling=telling,
         )
@@ -428,9 +437,11 @@ class ExtractiveAnswerer:
         for i in order:
             if scores[i] < best - window or len(facts) == limit:
                 break
+            # Any wording of a fact may be the one this sentence translates.
             same = next(
-                (f for f in facts if same_fact(vectors[i], vectors[f[0]],
-                                                folded_candidates[i], folded_candidates[f[0]])),
+                (f for f in facts if any(
+                    same_fact(vectors[i], vectors[j], folded_candidates[i], folded_candidates[j])
+                    for j in f)),
                 None,
             )
             if same is not None:
@@ -464,8 +475,29 @@ def same_fact(a: np.ndarray, b: np.ndarray, text_a: str, text_b: str) -> bool:
     numbers_b = {number_key(n) for n in _NUMBER.findall(text_b)}
     similarity = float(a @ b)
     if numbers_a or numbers_b:
-        return numbers_a == numbers_b and similarity >= SAME_FIGURES
-    return similarity >= SAME_FACT
+        close = numbers_a == numbers_b and similarity >= SAME_FIGURES
+    else:
+        close = similarity >= SAME_FACT
+    # Two sentences of one paragraph sit as close as a translation does; in one
+    # language, the same fact is also told in mostly the same words.
+    return close and (_language_of(text_a) != _language_of(text_b)
+                      or _word_overlap(text_a, text_b) >= SAME_WORDS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _language_of(sentence: str) -> str:
+    from assistant.language import detect_language
+
+    return detect_language(sentence)
+
+
+def _word_overlap(a: str, b: str) -> float:
+    """Share of the shorter sentence's longer words that the other one holds."""
+    words_a = set(_LONG_WORD.findall(fold(a)))
+    words_b = set(_LONG_WORD.findall(fold(b)))
+    if not words_a or not words_b:
+        return 1.0
+    return len(words_a & words_b) / min(len(words_a), len(words_b))
 
 
 def compose(language: str, facts: Sequence[Sequence[_Candidate]]) -> CitedAnswer:

@@ -102,6 +102,23 @@ def topic(question: str) -> str:
     return out
 
 
+def titled(
+    question: str, question_language: str, hits: Sequence[SearchHit], links: Links
+) -> bool:
+    """Whether a retrieved passage's section, or a section above it, has a title that
+    names what a broad question asks about: at least half of the topic's terms, or
+    their counterparts in the title's language."""
+    asked = set(analyse(topic(question), question_language))
+    if not asked:
+        return False
+    for hit in hits:
+        lang = str(hit.metadata.get("language", ""))
+        for part in str(hit.metadata.get("section_path", "")).split(SECTION_SEPARATOR):
+            if part and _title_score(asked, part, lang, links, question_language) >= 0.5:
+                return True
+    return False
+
+
 def _unit(meta: dict[str, object]) -> str:
     """The top-level section a chunk belongs to. A document whose one top heading is
     its title (a Markdown "# Title") has its sections one level down."""
@@ -110,6 +127,11 @@ def _unit(meta: dict[str, object]) -> str:
     if len(parts) > 1 and fold(parts[0]) == fold(title):
         return SECTION_SEPARATOR.join(parts[:2])
     return parts[0]
+
+
+def _within(meta: dict[str, object], unit: str) -> bool:
+    path = str(meta.get("section_path", ""))
+    return path == unit or path.startswith(unit + SECTION_SEPARATOR)
 
 
 def _title_score(
@@ -154,14 +176,20 @@ def section_answer(
         path = str(meta.get("section_path", ""))
         if not doc_id or not path:
             continue
-        key = (doc_id, _unit(meta))
+        top = _unit(meta)
         lang = str(meta.get("language", ""))
-        depth = key[1].count(SECTION_SEPARATOR)  # 1 under a document-title heading
-        title = max(
-            _title_score(asked, part, lang, links, question_language)
-            + float(_kind_match(question, part))
-            for part in path.split(SECTION_SEPARATOR)[depth : depth + 2]
-        )
+        parts = path.split(SECTION_SEPARATOR)
+        depth = top.count(SECTION_SEPARATOR)  # 1 under a document-title heading
+        # The top-level section, or its subsection when only that one's title names
+        # what is asked ("the explorers" and "4. Tiers > 4.3 Explorers").
+        levels = [
+            (SECTION_SEPARATOR.join(parts[: level + 1]),
+             _title_score(asked, parts[level], lang, links, question_language)
+             + float(_kind_match(question, parts[level])))
+            for level in range(depth, min(depth + 2, len(parts)))
+        ]
+        unit, title = max(levels, key=lambda level: level[1])
+        key = (doc_id, unit)
         titles[key] = max(titles.get(key, 0.0), title)
         scores[key] = scores.get(key, 0.0) + 1.0 / (rank + 1)
         first_hit.setdefault(key, hit)
@@ -186,8 +214,7 @@ def section_answer(
     )
     doc_id, unit = ranked[0]
     chunks = sorted(
-        (c for c in answerer.section_chunks(doc_id)
-         if _unit(c.metadata) == unit),
+        (c for c in answerer.section_chunks(doc_id) if _within(c.metadata, unit)),
         key=lambda c: int(c.metadata.get("chunk_index", 0)),
     )
     if not chunks:
@@ -201,7 +228,7 @@ def section_answer(
             first_hit[(doc_id, unit)] = chunks[0]
             ranked.insert(0, (doc_id, unit))
             matched[(doc_id, unit)] = best
-    points = _points(answerer, chunks, query_vector)
+    points = _points(answerer, chunks, query_vector, unit)
     if not points:
         return None
     from assistant.extractive import also_cited, citation
@@ -272,12 +299,12 @@ class _Point:
 
 
 def _points(
-    answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float]
+    answerer: ExtractiveAnswerer, chunks: Sequence[SearchHit], query_vector: Sequence[float],
+    unit_path: str,
 ) -> list[tuple[SearchHit, str]]:
     """What a section says, in document order: each subsection's title and lead
     sentence; else the leads of its paragraphs and list items, with its most central
     sentences when there are few; else those central sentences alone."""
-    unit_path = _unit(chunks[0].metadata)
     paragraphs = _paragraph_points(chunks)
     leads: list[tuple[SearchHit, str]] = []
     seen_paths: set[str] = set()
@@ -335,7 +362,7 @@ def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
     passages indexed without paragraph starts. A short lead comes with the sentence after
     it, and so does a lead followed by the sentence that introduces a list."""
     points: list[_Point] = []
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
         if chunk.metadata.get("kind") == "table":
             continue
         raw = chunk.metadata.get("paragraphs")
@@ -354,12 +381,39 @@ def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
                 len(point) < SHORT_SENTENCE or paragraph[: spans[1][1]].endswith(":")
             ):
                 point = paragraph[: spans[1][1]]
+            if _cut(chunk.text, start + len(point)) and n + 1 < len(chunks):
+                point = _completed(point, chunks[n + 1].text)
             point = _BULLETS.sub("", point, count=1).lstrip("*–- ")
             points.append(_Point(chunk, start, _clip(point)))
     return points
 
 
 _SAME_HEAD = 80  # characters
+_SENTENCE_END = re.compile(r"[.!?:;…\"'”’»)\]]\s*$")
+
+
+_OVERLAP_PROBE = 40  # characters
+
+
+def _completed(piece: str, following: str) -> str:
+    """A sentence cut off at a passage's end, completed from the next passage (which
+    repeats the end of this one when passages overlap)."""
+    probe = " ".join(piece.split())[-_OVERLAP_PROBE:]
+    flat = " ".join(following.split())
+    at = flat.find(probe)
+    rest = flat[at + len(probe):] if at >= 0 else flat
+    rest = _BULLETS.split(rest, maxsplit=1)[0]  # the next list item starts a point of its own
+    spans = sentence_spans(rest)
+    end = spans[0][1] if spans else len(rest)
+    if at < 0 and rest[:1].isupper():
+        return piece  # the next passage does not go on with this sentence
+    return f"{' '.join(piece.split())}{'' if at >= 0 else ' '}{rest[:end]}"
+
+
+def _cut(text: str, end: int) -> bool:
+    """Whether the piece of `text` that stops at `end` is a sentence cut off by the
+    passage's end: it ends the passage without a sentence's closing mark."""
+    return not text[end:].strip() and not _SENTENCE_END.search(text[:end])
 
 
 def _same(a: str, b: str) -> bool:
@@ -369,6 +423,28 @@ def _same(a: str, b: str) -> bool:
     return a in b or b in a or a[:_SAME_HEAD] in b or b[:_SAME_HEAD] in a
 
 
+def _new_part(point: _Point, kept: Sequence[_Point]) -> _Point | None:
+    """The point without its opening or closing sentences that a kept point already says
+    (a lead taken with its next sentence overlaps the point that sentence leads); None
+    when nothing is left."""
+    text = point.text
+    while True:
+        spans = sentence_spans(text)
+        if len(spans) < 2:
+            break
+        first = " ".join(text[: spans[0][1]].split())
+        last = " ".join(text[spans[-1][0]:].split())
+        if any(first in k.text for k in kept):
+            text = text[spans[1][0]:]
+        elif any(last in k.text for k in kept):
+            text = text[: spans[-2][1]]
+        else:
+            break
+    if text is not point.text and any(text.rstrip(" …") in k.text for k in kept):
+        return None
+    return point if text is point.text else _Point(point.chunk, point.at, text)
+
+
 def _fill(points: Sequence[_Point], ranked: Sequence[_Point], count: int) -> list[_Point]:
     """`points`, then the best of `ranked` that say something new, up to `count` in all; in
     document order. Of two points where one holds the other, the longer stays."""
@@ -376,6 +452,9 @@ def _fill(points: Sequence[_Point], ranked: Sequence[_Point], count: int) -> lis
     for point in ranked:
         if len(kept) >= count:
             break
+        point = _new_part(point, kept)
+        if point is None:
+            continue
         same = [i for i, k in enumerate(kept) if _same(point.text, k.text)]
         if not same:
             kept.append(point)
@@ -411,15 +490,18 @@ def _central(
 
     seen: set[str] = set()
     candidates: list[_Point] = []
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
         if chunk.metadata.get("kind") == "table":
             continue
         spans = sentence_spans(chunk.text)
         for i, (a, b) in enumerate(spans):
             key = " ".join(chunk.text[a:b].split())
             # A piece that starts in lower case is the rest of a sentence cut at a
-            # passage's edge, not a point.
-            if len(key.split()) < 5 or key in seen or key[:1].islower():
+            # passage's edge, not a point; nor is the start of one that the next
+            # passage holds whole.
+            if len(key.split()) < 5 or key in seen or key[:1].islower() or (
+                n + 1 < len(chunks) and _cut(chunk.text, b)
+            ):
                 continue
             seen.add(key)
             if len(key) < SHORT_SENTENCE and i + 1 < len(spans):

@@ -181,3 +181,54 @@ def test_one_fact_in_three_reports_is_quoted_once(corpus_assistant: Assistant) -
     assert len(folded) == len(set(folded))
     numbers = [line for line in quoted if "100" in line or "102" in line]
     assert numbers, answer.answer
+
+
+def test_a_broad_question_about_a_subsection_gets_that_subsection(
+    corpus_assistant: Assistant,
+) -> None:
+    # No passage sits close to "what does it say about X", but a subsection is titled X:
+    # its points answer, not the whole section around it, nor "not found".
+    answer = corpus_assistant.ask("What does the report say about the explorers?")
+    assert answer.found, answer.answer
+    assert all(c.section.startswith("4.3 ") for c in answer.citations), answer.citations
+    points = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert len(points) >= 3
+    # Points overlap in no sentence: a lead quoted with its next sentence does not
+    # come back as the point that sentence starts.
+    sentences = [s for p in points for s in re.split(r"(?<=\.)\s+", p[2:].split(" [")[0])]
+    assert len(sentences) == len(set(sentences)), points
+
+
+def test_a_broad_question_on_an_absent_topic_is_not_found(corpus_assistant: Assistant) -> None:
+    assert not corpus_assistant.ask("What does the report say about copper prices?").found
+
+
+def test_same_fact_tells_a_translation_from_a_neighbouring_sentence(
+    corpus_assistant: Assistant,
+) -> None:
+    import numpy as np
+
+    from assistant.extractive import SAME_FACT, SAME_FIGURES, same_fact
+
+    pairs = {
+        # One fact in two languages.
+        ("The region's share of global investment in AI is only 1.12%.",
+         "La participación de la región en la inversión mundial en IA es de solo 1,12 %."): True,
+        # One fact twice in one language.
+        ("Training more people is only half of the task.",
+         "Training more people is only half the task."): True,
+        # Two sentences of one paragraph: close in meaning, different facts.
+        ("Este dato es alentador, pero debe leerse con cautela. Usar servicios "
+         "desarrollados en otros lugares no equivale a generar capacidades locales.",
+         "Buena parte del valor que producen estas herramientas queda en manos de las "
+         "empresas que las diseñan y las alojan, y muy pocas de ellas tienen su sede en "
+         "la región."): False,
+    }
+    for (a, b), same in pairs.items():
+        va, vb = np.asarray(corpus_assistant.embedder.embed_documents([a, b]))
+        # Each pair is as close in meaning as one fact's wordings are.
+        assert float(va @ vb) >= SAME_FIGURES, (a, b)
+        assert same_fact(va, vb, a, b) is same, (a, b, float(va @ vb))
+    a, b = list(pairs)[-1]
+    va, vb = np.asarray(corpus_assistant.embedder.embed_documents([a, b]))
+    assert float(va @ vb) >= SAME_FACT

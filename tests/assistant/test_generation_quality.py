@@ -1,8 +1,8 @@
 """Answer quality with a real local model: Qwen2.5-Coder-0.5B-Instruct (GGUF).
 
 In-process through llama-cpp-python on the held-out test split of the question
-set (the floors CI holds it to; the dev split is the answerer's tuning set, and the
-whole set would double the slowest test of the suite), through llama-cpp-python's OpenAI-compatible server on a few
+set (the floors CI holds it to; the whole set would double the slowest test of
+the suite), through llama-cpp-python's OpenAI-compatible server on a few
 questions (the client/server path), and against a document that tries to
 instruct the model.
 """
