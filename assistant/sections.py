@@ -74,14 +74,19 @@ _SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 ]
 
 
-def _kind_match(question: str, title: str) -> bool:
-    """Whether the title is the kind of section the question's words ask for. "Summarise
-    the recommendations" asks for the recommendations: the summary kind counts only
-    when the question names no other kind."""
+def _kinds_matched(question: str, title: str) -> int:
+    """How many of the kinds of section the question's words ask for the title is
+    ("conclusions and recommendations" asks for two). "Summarise the recommendations"
+    asks for the recommendations: the summary kind counts only when the question
+    names no other kind."""
     asked = [names for asks, names in _SECTION_KINDS if asks.search(question)]
     if len(asked) > 1:
         asked = asked[:-1] if asked[-1] is _SECTION_KINDS[-1][1] else asked
-    return any(names.search(title) for names in asked)
+    return sum(bool(names.search(title)) for names in asked)
+
+
+def _kind_match(question: str, title: str) -> bool:
+    return _kinds_matched(question, title) > 0
 
 
 def is_broad(question: str) -> bool:
@@ -113,8 +118,10 @@ def titled(
         return False
     for hit in hits:
         lang = str(hit.metadata.get("language", ""))
-        for part in str(hit.metadata.get("section_path", "")).split(SECTION_SEPARATOR):
-            if part and _title_score(asked, part, lang, links, question_language) >= 0.5:
+        parts = str(hit.metadata.get("section_path", "")).split(SECTION_SEPARATOR)
+        # A title alone, or with its parent's ("Malaria > Prevention").
+        for title in [*parts, *(f"{a} {b}" for a, b in zip(parts, parts[1:], strict=False))]:
+            if title and _title_score(asked, title, lang, links, question_language) >= 0.5:
                 return True
     return False
 
@@ -180,15 +187,20 @@ def section_answer(
         lang = str(meta.get("language", ""))
         parts = path.split(SECTION_SEPARATOR)
         depth = top.count(SECTION_SEPARATOR)  # 1 under a document-title heading
-        # The top-level section, or its subsection when only that one's title names
-        # what is asked ("the explorers" and "4. Tiers > 4.3 Explorers").
-        levels = [
-            (SECTION_SEPARATOR.join(parts[: level + 1]),
-             _title_score(asked, parts[level], lang, links, question_language)
-             + float(_kind_match(question, parts[level])))
-            for level in range(depth, min(depth + 2, len(parts)))
-        ]
-        unit, title = max(levels, key=lambda level: level[1])
+        # The top-level section, or its subsection when the subsection's title, read
+        # with its parent's, names more of what is asked ("the explorers" and "4. Tiers
+        # > 4.3 Explorers"; "prevention of malaria" and "Malaria > Prevention").
+        unit = top
+        title = _title_score(asked, parts[depth], lang, links, question_language) + (
+            _kinds_matched(question, parts[depth])
+        )
+        if len(parts) > depth + 1:
+            sub = _title_score(asked, f"{parts[depth]} {parts[depth + 1]}", lang, links,
+                               question_language) + max(
+                _kinds_matched(question, parts[depth]),
+                _kinds_matched(question, parts[depth + 1]))
+            if sub > title:
+                unit, title = SECTION_SEPARATOR.join(parts[: depth + 2]), sub
         key = (doc_id, unit)
         titles[key] = max(titles.get(key, 0.0), title)
         scores[key] = scores.get(key, 0.0) + 1.0 / (rank + 1)
