@@ -544,7 +544,14 @@ def also_cited(language: str, cited: Sequence[tuple[int, SearchHit]], quoted_lan
     parts = []
     for lang, numbers in sorted(by_language.items(), key=lambda kv: kv[0] != ""):
         marks = "".join(f"[{n}]" for n in numbers)
-        parts.append(f"{language_name(language, lang)} {marks}" if lang else marks)
+        if not lang:
+            parts.append(marks)
+        elif any(p[:1] != "[" for p in parts):
+            parts.append(f"{language_name(language, lang)} {marks}")
+        else:
+            # "(also [3], in Spanish [2], English [4])": the first language named says "in".
+            named = text(language, "in_language", language=language_name(language, lang))
+            parts.append(f"{named} {marks}")
     return ", ".join(parts)
 
 

@@ -1,0 +1,32 @@
+"""Plumbing of the extractive answerer that needs no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.extractive import also_cited
+from assistant.store import SearchHit
+
+
+def _hit(n: int, language: str) -> tuple[int, SearchHit]:
+    return n, SearchHit(f"doc:{n}", "text", {"language": language}, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nl", "[3], in het Spaans [2], Engels [4]"),
+        ("es", "[3], en español [2], inglés [4]"),
+        ("en", "[3], in Spanish [2], English [4]"),
+    ],
+)
+def test_other_passages_are_named_by_language_after_those_in_the_quoted_one(
+    language: str, expected: str
+) -> None:
+    # The quoted passage is Dutch: another Dutch passage is cited by its number only.
+    cited = [_hit(2, "es"), _hit(3, "nl"), _hit(4, "en")]
+    assert also_cited(language, cited, "nl") == expected
+
+
+def test_other_languages_alone_are_introduced_once() -> None:
+    assert also_cited("en", [_hit(2, "es"), _hit(5, "es")], "en") == "in Spanish [2][5]"
