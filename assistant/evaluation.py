@@ -42,7 +42,7 @@ FLOORS = {
     "key_fact_recall": 0.45,
     "false_not_found": 0.25,
     "unanswerable_accuracy": 0.50,
-    "broad_recall": 0.35,
+    "broad_recall": 0.25,
     "duplicate_answers": 1,
     "answer_language_accuracy": 0.95,
 }

@@ -35,7 +35,6 @@ from assistant.lexical import BM25Index, LexicalDoc
 from assistant.live import LiveSnapshot
 from assistant.settings import Settings
 from assistant.store import ChunkStore, SearchHit
-from ingest.chunking import heading_context
 
 # Passages per language used to estimate that language's baseline similarity,
 # and the depth of each list before fusion.
@@ -205,10 +204,8 @@ class HybridRetriever:
 
 
 def _lexical_text(hit: SearchHit) -> str:
-    heading = heading_context(str(hit.metadata.get("section_path", ""))) or str(
-        hit.metadata.get("section", "")
-    )
-    return f"{heading}\n{hit.text}" if heading else hit.text
+    section = str(hit.metadata.get("section", ""))
+    return f"{section}\n{hit.text}" if section else hit.text
 
 
 def _rrf(lists: Sequence[tuple[Sequence[SearchHit], float]]) -> list[tuple[SearchHit, float]]:

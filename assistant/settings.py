@@ -56,17 +56,17 @@ class Settings:
     top_k: int = 5
     retrieval: str = "hybrid"  # "hybrid", "dense" or "lexical"
     dense_weight: float = 1.0
-    lexical_weight: float = 0.8
+    lexical_weight: float = 0.5
     # Cross-lingual word links learnt from the indexed documents (assistant/bridge.py):
     # the least score of a link, and the weight of a linked word in lexical search.
     bridge_min_score: float = 0.0
     bridge_weight: float = 0.5
     mmr_lambda: float = 0.7  # 1.0 = rank by relevance only; lower = more diverse
     # "Not found" when no retrieved passage reaches this cosine similarity ...
-    min_relevance: float = 0.83
+    min_relevance: float = 0.825
     # ... or when no sentence of the passages reaches this one and no passage
     # holds this share of the question's words.
-    min_sentence_relevance: float = 0.85
+    min_sentence_relevance: float = 0.84
     min_term_coverage: float = 0.5
     answer_sentences: int = 4
     # Answer generation: "extractive" (no model, the default and the fallback),

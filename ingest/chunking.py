@@ -58,13 +58,6 @@ class Chunk:
     paragraphs: tuple[int, ...] = ()
 
 
-def heading_context(section_path: str) -> str:
-    """The headings that situate a passage: its section's title with its parent's
-    ("Malaria > Prevention"), since the deepest title alone is often generic
-    ("Prevention", "Method") and the full path may start with the document's title."""
-    return SECTION_SEPARATOR.join(section_path.split(SECTION_SEPARATOR)[-2:])
-
-
 def normalise_space(text: str) -> str:
     return " ".join(text.split())
 

@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.language import detect_language
 from assistant.settings import Settings
 from assistant.store import ChunkStore, DocumentRecord, StoredChunk, chunk_id, storage_problem
-from ingest.chunking import Chunk, chunk_document, heading_context
+from ingest.chunking import Chunk, chunk_document
 from ingest.errors import IngestError, Params
 from ingest.limits import Limits, load_limited
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument
@@ -142,9 +142,8 @@ def _unsupported(path: Path, supported: str) -> FileOutcome:
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What the embedder sees: the section's headings situate short passages."""
-    heading = heading_context(chunk.section_path) or chunk.section
-    return f"{heading}: {chunk.text}" if heading else chunk.text
+    """What the embedder sees: the section title situates short passages."""
+    return f"{chunk.section}: {chunk.text}" if chunk.section else chunk.text
 
 
 class Indexer:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, InvalidQuestionError, Settings
+from assistant import Assistant, InvalidQuestionError
 from assistant.messages import text
-from tests.conftest import make_indexer
 
 pytestmark = pytest.mark.slow
 
@@ -235,30 +233,3 @@ def test_same_fact_tells_a_translation_from_a_neighbouring_sentence(
     va, vb = np.asarray(corpus_assistant.embedder.embed_documents([a, b]))
     assert float(va @ vb) >= SAME_FACT
 
-
-def test_a_broad_question_finds_the_subsection_under_the_section_it_names(
-    tmp_path: Path,
-) -> None:
-    # Every disease has a "Prevention" subsection, and none of them repeats the disease's
-    # name: only the heading above it says which disease its measures are for.
-    diseases = {
-        "Dengue": "Empty standing water from buckets and tyres every week.",
-        "Malaria": "Sleep under insecticide-treated bed nets every night.",
-        "Cholera": "Drink only boiled or chlorinated water.",
-    }
-    parts = ["# Field guide to outbreaks\n"]
-    for name, measure in diseases.items():
-        parts.append(
-            f"## {name}\n\n### Spread\n\nThe illness spreads fastest in the rainy season, "
-            "when people crowd together.\n\n### Prevention\n\n"
-            f"{measure} Volunteers explain this measure at every household visit. "
-            "They check again a month later.\n"
-        )
-    guide = tmp_path / "guide.md"
-    guide.write_text("\n".join(parts), encoding="utf-8")
-    base = Settings.load({"data_dir": tmp_path / "data"}, environ={})
-    make_indexer(base).ingest([guide])
-    answer = Assistant(base).ask("What does the guide recommend to prevent malaria?")
-    assert answer.found, answer.answer
-    assert "bed nets" in answer.answer
-    assert "tyres" not in answer.answer and "boiled" not in answer.answer

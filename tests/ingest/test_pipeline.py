@@ -292,14 +292,3 @@ def test_force_on_a_single_file(settings: Settings) -> None:
     assert emb.embedded == 2 * embedded
     assert len(idx.store.documents()) == 1
     assert idx.store.chunk_count() == outcome.chunks
-
-
-def test_a_passage_is_embedded_with_its_section_and_the_parent_section() -> None:
-    from ingest.chunking import Chunk
-
-    chunk = Chunk("Sleep under treated nets.", 1, "Prevention",
-                  "Vector guide > Malaria > Prevention", 0, 0, 25, "text")
-    # "Prevention" alone is every disease's subsection; its parent says which one.
-    assert pipeline.embedding_text(chunk) == "Malaria > Prevention: Sleep under treated nets."
-    top = Chunk("Text.", 1, "Summary", "Summary", 0, 0, 5, "text")
-    assert pipeline.embedding_text(top) == "Summary: Text."
