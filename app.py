@@ -12,7 +12,6 @@ Run with `assistant serve` or `python app.py`.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,8 +33,6 @@ from assistant.web.render import (
     render_sources,
 )
 from assistant.web.session import AUTO, GENERATORS, Session, example_questions, ui_language
-
-log = logging.getLogger(__name__)
 
 LANGUAGE_CHOICES_FIXED = [("Nederlands", "nl"), ("Español", "es"), ("English", "en")]
 EXAMPLE_BUTTONS = 4
@@ -565,19 +562,14 @@ def check_exposure(settings: Settings) -> None:
         raise ValueError("a login user is set but no password: set ASSISTANT_AUTH_PASSWORD.")
 
 
-def _warm_up(assistant: Assistant) -> None:
-    try:
-        assistant.warm_up()
-    except Exception as err:  # noqa: BLE001 - the first question reports it properly
-        log.warning("warm-up skipped: %s", err)
-
-
 def launch(settings: Settings, **launch_kwargs: Any) -> None:
     """Serve the UI on settings.host:settings.port; keyword arguments go to `Blocks.launch`."""
     check_exposure(settings)
     assistant = Assistant(settings)
-    # While the server starts: the first question then finds everything loaded.
-    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+    # While the server starts, and later whenever another process changes the index:
+    # the next question then finds everything loaded.
+    threading.Thread(target=assistant.keep_current,
+                     args=(settings.watch_seconds, threading.Event()), daemon=True).start()
     demo = build_app(assistant)
     options: dict[str, Any] = {
         "server_name": settings.host,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.lexical import LexicalDoc, analysed_words
+from assistant.lexical import LexicalDoc, analysed_counts, analysed_words
 
 MIN_WORD_CHARS = 4
 # Words this long are what a question is about rather than how it asks.
@@ -59,10 +59,11 @@ def _spelling(a: str, b: str) -> float:
 
 def content_words(text: str, language: str) -> list[tuple[str, str]]:
     """(term, word) pairs worth linking: words of at least four letters, no numbers."""
-    return [
-        (term, word) for term, word in analysed_words(text, language)
-        if MIN_WORD_CHARS <= len(word) <= MAX_WORD_CHARS and word.isalpha()
-    ]
+    return [(term, word) for term, word in analysed_words(text, language) if _linkable(word)]
+
+
+def _linkable(word: str) -> bool:
+    return MIN_WORD_CHARS <= len(word) <= MAX_WORD_CHARS and word.isalpha()
 
 
 def _hubness(vocab: _Vocabulary, row: int, other: _Vocabulary, other_matrix: np.ndarray) -> float:
@@ -109,13 +110,19 @@ class TermBridge:
 
     def add(self, group: str, docs: Iterable[LexicalDoc]) -> None:
         """Add the words of a group of chunks (one document version)."""
+        self.add_counted(group, [(d.language, analysed_counts(d.text, d.language)) for d in docs])
+
+    def add_counted(
+        self, group: str, analysed: Sequence[tuple[str, Counter[tuple[str, str]]]]
+    ) -> None:
+        """`add` for chunks already analysed: (language, `analysed_counts`) per chunk."""
         per_language: dict[str, Counter[str]] = {}
         words: dict[tuple[str, str], str] = {}
-        for doc in docs:
-            pairs = content_words(doc.text, doc.language)
-            per_language.setdefault(doc.language, Counter()).update({t for t, _ in pairs})
+        for language, counted in analysed:
+            pairs = [(t, w) for t, w in counted if _linkable(w)]
+            per_language.setdefault(language, Counter()).update({t for t, _ in pairs})
             for term, word in pairs:
-                words.setdefault((doc.language, term), word)
+                words.setdefault((language, term), word)
         for language, counts in per_language.items():
             if len(counts) > MAX_WORDS_PER_DOCUMENT:
                 per_language[language] = Counter(dict(counts.most_common(MAX_WORDS_PER_DOCUMENT)))

@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "ASSISTANT_AUTH_PASSWORD (required for a --host other than 127.0.0.1)")
     p.add_argument("--ingest", nargs="*", type=Path, default=None, metavar="PATH",
                    help="index these files or folders before serving")
+    p.add_argument("--watch-seconds", type=float, default=None, metavar="S",
+                   help="how often to take in documents indexed by other processes "
+                   "(default 2; 0 = only when a question comes)")
     _common(p)
     return parser
 
@@ -154,6 +157,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "auth_user": getattr(args, "auth_user", None),
+        "watch_seconds": getattr(args, "watch_seconds", None),
         "chroma_mode": args.chroma_mode,
         "chroma_host": args.chroma_host,
         "chroma_port": args.chroma_port,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -30,6 +32,7 @@ _ANSWER_SETTINGS = frozenset(
      "llm_temperature", "llm_max_tokens", "llm_context", "llm_timeout", "llm_threads"}
 )
 PROBE_RETRY_SECONDS = 30.0
+log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -218,6 +221,21 @@ class Assistant:
         first question does not wait for them (about 1 s per 1,000 chunks)."""
         self.embedder.embed_query("warm-up")
         self.retriever.warm_up()
+
+    def keep_current(self, interval: float, stop: threading.Event) -> None:
+        """Warm up, then until `stop` is set take in what other processes index or delete,
+        checking every `interval` seconds (one small read of the store each time)."""
+        seen: str | None = None
+        while True:
+            try:
+                generation = self.store.generation()
+                if generation is None or generation != seen:
+                    self.warm_up()
+                    seen = generation
+            except Exception as err:  # noqa: BLE001 - the next question reports it properly
+                log.warning("could not load the indexed documents: %s", err)
+            if interval <= 0 or stop.wait(interval):
+                return
 
     def outline(self, doc_id: str) -> list[str]:
         """The section paths of a document, in document order ("4. X > 4.1 Y")."""

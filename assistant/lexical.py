@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -122,6 +123,36 @@ def analysed_words(text: str, language: str) -> list[tuple[str, str]]:
     return out
 
 
+def analysed_counts(text: str, language: str) -> Counter[tuple[str, str]]:
+    """How often each (term, word) pair occurs in `text`.
+
+    What the index needs (BM25 counts terms, the bridge collects words), and much cheaper
+    than `analysed_words` on long or repetitive text: each distinct word is looked up once,
+    not once per occurrence (a 6 MB text of one word repeated took 7 s per pass)."""
+    cache = _WORD_CACHES.get(language)
+    if cache is None:
+        cache = _WORD_CACHES.setdefault(language, {})
+    out: Counter[tuple[str, str]] = Counter()
+    for raw, count in Counter(_RAW_WORD.findall(_fold(text))).items():
+        found = cache.get(raw)
+        if found is None:
+            found = _analyse_word(raw, language)
+            if len(cache) >= _WORD_CACHE_SIZE:
+                cache.clear()
+            cache[raw] = found
+        for pair in zip(found[0::2], found[1::2], strict=True):
+            out[pair] += count
+    return out
+
+
+def term_counts(pairs: Counter[tuple[str, str]]) -> Counter[str]:
+    """The counts of `analysed_counts` per term, whatever word each came from."""
+    out: Counter[str] = Counter()
+    for (term, _), count in pairs.items():
+        out[term] += count
+    return out
+
+
 def _analyse_word(raw: str, language: str) -> tuple[str, ...]:
     """The (term, word) pairs of one run of word characters, flattened."""
     stop = STOP_WORDS.get(language, frozenset())
@@ -223,30 +254,36 @@ class BM25Index:
     def add(self, group: str, docs: Iterable[LexicalDoc]) -> None:
         """Index `docs` as `group`, replacing what the group held before."""
         docs = list(docs)
+        self.add_counted(group, [doc.chunk_id for doc in docs],
+                         [term_counts(analysed_counts(doc.text, doc.language)) for doc in docs])
+
+    def add_counted(self, group: str, ids: list[str], counts: list[Counter[str]]) -> None:
+        """Index chunks already analysed (`term_counts` of each, row for row with `ids`)
+        as `group`, replacing what the group held before."""
         # Analysis is the slow part and touches no index state: searches go on meanwhile.
-        analysed = [analyse(doc.text, doc.language) for doc in docs]
         with self._lock:
             self._remove(group)
-            self._append(group, [doc.chunk_id for doc in docs], analysed)
+            self._append(group, ids, counts)
 
     def remove(self, group: str) -> None:
         """Drop the chunks of `group`; nothing happens if there is no such group."""
         with self._lock:
             self._remove(group)
 
-    def _append(self, group: str, ids: list[str], analysed: list[list[str]]) -> None:
+    def _append(self, group: str, ids: list[str], counts: list[Counter[str]]) -> None:
         vocab = self._vocab
         n = len(ids)
-        lengths = np.fromiter((len(terms) for terms in analysed), np.int64, n)
-        occurrences = np.fromiter(
-            (vocab.setdefault(term, len(vocab)) for terms in analysed for term in terms),
-            np.int64,
-            int(lengths.sum()),
-        )
+        distinct = np.fromiter((len(c) for c in counts), np.int64, n)
+        lengths = np.fromiter((sum(c.values()) for c in counts), np.int64, n)
+        size = int(distinct.sum())
+        term_ids = np.fromiter(
+            (vocab.setdefault(term, len(vocab)) for c in counts for term in c), np.int64, size)
+        tf_of = np.fromiter((tf for c in counts for tf in c.values()), np.int64, size)
         # One key per (term, chunk), sorted by term then chunk; its count is the tf.
         width = max(n, 1)
-        keys, tf = np.unique(occurrences * width + np.repeat(np.arange(n), lengths),
-                             return_counts=True)
+        keys = term_ids * width + np.repeat(np.arange(n), distinct)
+        order = np.argsort(keys, kind="stable")
+        keys, tf = keys[order], tf_of[order]
         terms = keys // width
         group_terms, chunks = np.unique(terms, return_counts=True)
         start, stop = self._rows, self._rows + n

@@ -145,6 +145,7 @@ class LiveView:
             return self._snapshot
 
     def _refresh(self, old: LiveSnapshot, generation: str | None) -> LiveSnapshot:
+        self.store.follow(generation)
         records = tuple(self.store.documents())
         wanted: dict[str, DocumentRecord] = {}
         for record in records:

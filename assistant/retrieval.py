@@ -31,7 +31,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.bridge import TermBridge
-from assistant.lexical import BM25Index, LexicalDoc
+from assistant.lexical import BM25Index, LexicalDoc, analysed_counts, term_counts
 from assistant.live import LiveSnapshot
 from assistant.settings import Settings
 from assistant.store import ChunkStore, SearchHit
@@ -98,8 +98,12 @@ class HybridRetriever:
                                str(live.chunks[cid].metadata.get("language", "en")))
                     for cid in live.versions[key]
                 ]
-                self._lexical.add(key, docs)
-                self.bridge.add(key, docs)
+                # Analysed once for both: on a long document analysis is most of the cost.
+                counted = [analysed_counts(d.text, d.language) for d in docs]
+                self._lexical.add_counted(key, [d.chunk_id for d in docs],
+                                          [term_counts(c) for c in counted])
+                self.bridge.add_counted(key, [(d.language, c) for d, c in zip(docs, counted,
+                                                                               strict=True)])
             return self._lexical
 
     def term_links(self, question: str, language: str) -> dict[str, dict[str, str]]:

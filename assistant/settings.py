@@ -110,6 +110,11 @@ class Settings:
     port: int = 7860
     auth_user: str = ""
     auth_password: str = ""
+    # How often (seconds) the web app looks for documents indexed or deleted by another
+    # process (`assistant ingest`, another app process on a Chroma server) and takes them
+    # into its search structures, so that the next question does not wait for that
+    # (seconds for a large file). 0: only when a question comes.
+    watch_seconds: float = 2.0
     corpus_dir: Path = PROJECT_ROOT / "corpus"
 
     @property

@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -150,18 +151,22 @@ def _chroma_settings(**server: Any) -> Any:
 
 def open_client(settings: Settings) -> Any:
     """The Chroma client the settings select: a local folder, or a shared server."""
-    import chromadb
 
     if settings.chroma_mode == "embedded":
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_dir),
-                                         settings=_chroma_settings())
+        return _persistent_client(settings.chroma_dir)
     if settings.chroma_mode == "server":
         return _open_server_client(settings)
     raise ValueError(
         f"unknown chroma_mode '{settings.chroma_mode}': use 'embedded' (an index folder in "
         "data_dir) or 'server' (a Chroma server at chroma_host:chroma_port)"
     )
+
+
+def _persistent_client(path: Path) -> Any:
+    import chromadb
+
+    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
 
 
 def _open_server_client(settings: Settings) -> Any:
@@ -267,23 +272,66 @@ def _create_database(settings: Settings, headers: dict[str, str] | None) -> None
             ) from err
 
 
+class _EmbeddedIndex:
+    """What the stores of one embedded index in this process share.
+
+    Chroma's embedded client keeps its vector segment in memory and does not see what
+    another process adds later: reading the new chunks' vectors then fails ("Error
+    finding id"), while the manifest, in SQLite, already lists them. So when the live set
+    changed and this process did not change it (`assistant ingest` next to the web app),
+    the index is opened again. Writes from a client opened earlier are not lost (Chroma
+    logs them to SQLite); only its reads are stale.
+    """
+
+    def __init__(self, path: Path, generation: str | None) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.stores: weakref.WeakSet[ChunkStore] = weakref.WeakSet()
+        # The live set as this process's client last saw it (opened, or wrote it itself).
+        self.seen = generation
+
+    def reopen(self, store: ChunkStore, generation: str | None) -> None:
+        """Open the index again, unless that happened since `generation` was read (None:
+        in any case)."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with self.lock:
+            if generation is not None and generation == self.seen:
+                return
+            # Read before opening: the client opened after holds at least this live set.
+            current = store.generation() if generation is None else generation
+            # Not stopped: a question that is reading through it right now finishes.
+            key = str(self.path)
+            SharedSystemClient._identifier_to_system.pop(key, None)  # noqa: SLF001
+            SharedSystemClient._identifier_to_refcount.pop(key, None)  # noqa: SLF001
+            client = _persistent_client(self.path)
+            for other in list(self.stores):
+                other._bind(client)  # noqa: SLF001
+            self.seen = current
+
+
+_EMBEDDED: dict[Path, _EmbeddedIndex] = {}
+_EMBEDDED_LOCK = threading.Lock()
+
+
 class ChunkStore:
     """Chunks and the manifest of live documents in one Chroma database."""
 
     def __init__(self, client: Any, embedder_id: str, data_dir: Path | None = None) -> None:
-        self._client = client
         self.embedder_id = embedder_id
         # The folder of an embedded index: writes check its free space first.
         self.data_dir = data_dir
         # Writers in one process take turns; readers never block.
         self._write_lock = threading.Lock()
-        self._chunks = client.get_or_create_collection(
-            CHUNKS,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": embedder_id},
-        )
-        self._manifest = client.get_or_create_collection(MANIFEST, embedding_function=None)
+        self._bind(client)
+        self._embedded: _EmbeddedIndex | None = None
+        if data_dir is not None:
+            with _EMBEDDED_LOCK:
+                shared = _EMBEDDED.get(data_dir)
+                if shared is None:
+                    shared = _EMBEDDED[data_dir] = _EmbeddedIndex(data_dir, self.generation())
+                shared.stores.add(self)
+            self._embedded = shared
         self._view: LiveView | None = None
         self._listed: tuple[str | None, list[DocumentRecord]] = (None, [])
         built_with = (self._chunks.metadata or {}).get("embedder")
@@ -295,6 +343,22 @@ class ChunkStore:
                 "the index with the new embedder: `assistant ingest --rebuild PATH...` "
                 "(or use another --data-dir)."
             )
+
+    def _bind(self, client: Any) -> None:
+        self._client = client
+        self._chunks = client.get_or_create_collection(
+            CHUNKS,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": self.embedder_id},
+        )
+        self._manifest = client.get_or_create_collection(MANIFEST, embedding_function=None)
+
+    def follow(self, generation: str | None) -> None:
+        """Before reading the live set at `generation`: see what other processes wrote."""
+        shared = self._embedded
+        if shared is not None and generation is not None and generation != shared.seen:
+            shared.reopen(self, generation)
 
     @classmethod
     def open(cls, settings: Settings, embedder_id: str) -> ChunkStore:
@@ -392,8 +456,17 @@ class ChunkStore:
         # In pages: one get() of every chunk fails past ~32,000 chunks (SQLite's limit on
         # the variables of one statement).
         while True:
-            got = self._chunks.get(where=where, include=include, limit=LIVE_CHUNKS_PAGE,
-                                   offset=read)
+            try:
+                got = self._chunks.get(where=where, include=include, limit=LIVE_CHUNKS_PAGE,
+                                       offset=read)
+            except Exception as err:
+                if self._embedded is None or "finding id" not in str(err):
+                    raise
+                # Vectors another process wrote that this client has not seen: see
+                # `_EmbeddedIndex`. Opened again, the index has them.
+                self._embedded.reopen(self, None)
+                got = self._chunks.get(where=where, include=include, limit=LIVE_CHUNKS_PAGE,
+                                       offset=read)
             read += len(got["ids"])
             embeddings = got["embeddings"] if vectors else [None] * len(got["ids"])
             for cid, text, meta, vec in zip(got["ids"], got["documents"], got["metadatas"],
@@ -507,11 +580,18 @@ class ChunkStore:
 
     def _bump_generation(self) -> None:
         # After the manifest change, never before: see `assistant.live`.
+        before = self.generation() if self._embedded is not None else None
+        value = uuid.uuid4().hex
         self._manifest.upsert(
             ids=[_GENERATION_ID],
             embeddings=[_PLACEHOLDER_VECTOR],
-            metadatas=[{"value": uuid.uuid4().hex}],
+            metadatas=[{"value": value}],
         )
+        if self._embedded is not None and before == self._embedded.seen:
+            # No other process wrote since this one's client last caught up: it holds the
+            # new live set. (Had one written in the instant between, the read of its chunks
+            # fails and `chunks_of` catches up then.)
+            self._embedded.seen = value
 
     def recover(self) -> int:
         """Remove chunks left by an interrupted write. Returns how many were removed."""

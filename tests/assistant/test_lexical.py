@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 
 import pytest
 
-from assistant.lexical import STOP_WORDS, BM25Index, LexicalDoc, analyse, analysed_words
+from assistant.lexical import (
+    STOP_WORDS,
+    BM25Index,
+    LexicalDoc,
+    analyse,
+    analysed_counts,
+    analysed_words,
+    term_counts,
+)
 
 
 def test_numbers_keep_their_decimals_in_either_notation() -> None:
@@ -249,3 +258,12 @@ def test_searches_run_while_groups_change() -> None:
         thread.join()
     assert not problems
     _assert_same_scores(index, live)
+
+
+@pytest.mark.parametrize("language", ["nl", "es", "en"])
+def test_counted_analysis_counts_what_the_ordered_one_lists(language: str) -> None:
+    text = ("De AI-strategie van 2025: 1,12 % van de investeringen; la estrategia, the "
+            "strategy's strategies. " * 3 + "a " * 500 + "ünïcödé-wörds x9 12.500")
+    pairs = analysed_counts(text, language)
+    assert pairs == Counter(analysed_words(text, language))
+    assert term_counts(pairs) == Counter(analyse(text, language))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from assistant import Settings
 from assistant.live import LiveView
 from assistant.store import ChunkStore
 from tests.assistant.test_store import chunks, record
+from tests.conftest import ROOT
 
 
 class Counting:
@@ -118,3 +122,33 @@ def test_the_document_list_is_read_again_only_after_a_change(
     ChunkStore.open(settings, "m").replace_document(record("b", "/r/b.pdf"), chunks("b"))
     assert [r.doc_id for r in store.listed_documents()] == ["a", "b"]
     assert count.manifest_reads == 2
+
+
+_OTHER_PROCESS = """
+import sys
+from assistant import Settings
+from assistant.store import ChunkStore
+from tests.assistant.test_store import chunks, record
+store = ChunkStore.open(Settings.load({"data_dir": sys.argv[1]}, environ={}), "m")
+store.replace_document(record(sys.argv[2], f"/r/{sys.argv[2]}.pdf", 3), chunks(sys.argv[2], 3))
+"""
+
+
+def test_the_view_reads_the_vectors_another_process_wrote(settings: Settings) -> None:
+    # An embedded Chroma client does not see vectors that another process adds later;
+    # the store opens the index again when the live set changed without it.
+    store = ChunkStore.open(settings, "m")
+    store.replace_document(record("a", "/r/a.pdf"), chunks("a"))
+    view = LiveView(store)
+    assert view.current().doc_ids == ["a"]
+    for doc in ("b", "c"):
+        subprocess.run([sys.executable, "-c", _OTHER_PROCESS, str(settings.data_dir), doc],
+                       check=True, cwd=ROOT, timeout=300)
+        snapshot = view.current()
+        assert doc in snapshot.doc_ids
+        assert snapshot.vector(f"{doc}:2") is not None
+        # This process goes on writing, and reads what it wrote.
+        store.replace_document(record(f"{doc}2", f"/r/{doc}2.pdf"), chunks(f"{doc}2"))
+        assert f"{doc}2" in view.current().doc_ids
+    assert view.current().doc_ids == ["a", "b", "b2", "c", "c2"]
+    assert store.search([1.0, 2.1, 0.5], 3)[0].chunk_id.endswith(":2")
