@@ -32,7 +32,14 @@ from assistant.web.render import (
     render_partial,
     render_sources,
 )
-from assistant.web.session import AUTO, GENERATORS, Session, example_questions, ui_language
+from assistant.web.session import (
+    AUTO,
+    GENERATORS,
+    Session,
+    Waiting,
+    example_questions,
+    ui_language,
+)
 
 LANGUAGE_CHOICES_FIXED = [("Nederlands", "nl"), ("Español", "es"), ("English", "en")]
 EXAMPLE_BUTTONS = 4
@@ -341,8 +348,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             busy = gr.update(interactive=False)
             yield messages, gr.update(), "", past, gr.update(), gr.update(), busy
             answer: dict[str, Any] = {}
-            for event in session.stream(text, choice, past, gen):
-                if isinstance(event, str):
+            for event in session.stream(text, choice, past, gen, lang):
+                if isinstance(event, Waiting):
+                    note = ui_text(lang, "still_working", seconds=event.seconds)
+                    messages[-1] = {"role": "assistant", "content": note}
+                    yield messages, gr.update(), "", past, gr.update(), gr.update(), gr.update()
+                elif isinstance(event, str):
                     messages[-1] = {"role": "assistant", "content": render_partial(event)}
                     yield messages, gr.update(), "", past, gr.update(), gr.update(), gr.update()
                 else:

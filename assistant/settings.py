@@ -110,6 +110,9 @@ class Settings:
     port: int = 7860
     auth_user: str = ""
     auth_password: str = ""
+    # The web chat stops waiting for an answer that made no progress for this long (seconds)
+    # and says so; 0: it waits for ever. A model's answer counts each piece it writes.
+    answer_timeout: float = 180.0
     # How often (seconds) the web app looks for documents indexed or deleted by another
     # process (`assistant ingest`, another app process on a Chroma server) and takes them
     # into its search structures, so that the next question does not wait for that

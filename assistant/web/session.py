@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import queue
 import threading
+import time
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,17 @@ def error_payload(message: str, language: str, kind: str) -> dict[str, Any]:
             "error": kind, "generator": "", "notes": []}
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """No progress on the answer for `seconds` (it is still being worked out)."""
+
+    seconds: int
+
+
+# How long an answer may make no progress before the chat says it is still working.
+NOTICE_SECONDS = 5.0
+
+
 class Session:
     """What the UI's event handlers call. Thread-safe: gradio runs handlers in threads."""
 
@@ -168,8 +182,47 @@ class Session:
     def stream(
         self, question: str, language: str | None, history: Sequence[Sequence[str]],
         generator: dict[str, str] | None = None, ui_lang: str = "en",
+    ) -> Iterator[str | Waiting | dict[str, Any]]:
+        """Pieces of the answer text, then the answer dict (also for errors).
+
+        The answer is worked out in a thread of its own. While it makes no progress for
+        `NOTICE_SECONDS`, `Waiting` events say so; after `answer_timeout` seconds without
+        progress the stream ends with a "timeout" error. The work goes on to its end (it
+        is bounded, see `assistant.extractive`), but this request no longer waits."""
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def work() -> None:
+            try:
+                for event in self._answer(question, language, history, generator, ui_lang):
+                    events.put(("event", event))
+            finally:
+                events.put(("end", None))
+
+        threading.Thread(target=work, daemon=True, name="answer").start()
+        limit = self.assistant.settings.answer_timeout
+        quiet_since = time.monotonic()
+        while True:
+            try:
+                kind, event = events.get(timeout=NOTICE_SECONDS)
+            except queue.Empty:
+                quiet = time.monotonic() - quiet_since
+                if limit > 0 and quiet >= limit:
+                    log.warning("no progress on %r for %.0f s: stopped waiting", question, quiet)
+                    lang = language if language in SUPPORTED else ui_lang
+                    yield error_payload(ui_text(lang, "answer_timeout", seconds=round(quiet)),
+                                        lang, "timeout")
+                    return
+                yield Waiting(round(quiet))
+                continue
+            if kind == "end":
+                return
+            quiet_since = time.monotonic()
+            yield event
+
+    def _answer(
+        self, question: str, language: str | None, history: Sequence[Sequence[str]],
+        generator: dict[str, str] | None, ui_lang: str,
     ) -> Iterator[str | dict[str, Any]]:
-        """Pieces of the answer text, then the answer dict (also for errors)."""
         explicit = language if language in SUPPORTED else None
         past: History = [(str(q), str(a)) for q, a in history]
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ import yaml
 
 from assistant.answer import Citation, CitedAnswer
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.web.session import Session, example_questions, payload, ui_language
+from assistant.web.session import Session, Waiting, example_questions, payload, ui_language
 
 
 @pytest.mark.parametrize(
@@ -114,3 +116,43 @@ def test_a_session_can_switch_to_the_local_model_and_back(corpus_assistant: Any)
     assert quoted["generator"] == "extractive" and quoted["citations"]
     assert session.assistant_for(chosen) is session.assistant_for(dict(chosen))
     assert session.assistant_for(chosen).store is corpus_assistant.store
+
+
+class _Slow:
+    """Stands in for an Assistant whose answer makes no progress for a while (plumbing)."""
+
+    def __init__(self, settings: Settings, pause: float) -> None:
+        self.settings = settings
+        self.pause = pause
+        self.finished = threading.Event()
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        yield "Eerste stuk"
+        time.sleep(self.pause)
+        yield CitedAnswer("Eerste stuk, en de rest.", "nl", [], found=True)
+        self.finished.set()
+
+
+def test_a_slow_answer_says_it_is_still_working_then_arrives(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("assistant.web.session.NOTICE_SECONDS", 0.05)
+    slow = _Slow(Settings.load({"data_dir": tmp_path}, environ={}), pause=0.5)
+    events = list(Session(slow).stream("Wat?", "nl", []))  # type: ignore[arg-type]
+    assert events[0] == "Eerste stuk"
+    assert any(isinstance(e, Waiting) for e in events[1:-1])
+    assert isinstance(events[-1], dict) and events[-1]["answer"].startswith("Eerste stuk, en")
+
+
+def test_an_answer_without_progress_ends_with_a_timeout_message(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("assistant.web.session.NOTICE_SECONDS", 0.05)
+    settings = Settings.load({"data_dir": tmp_path, "answer_timeout": 0.3}, environ={})
+    slow = _Slow(settings, pause=3.0)
+    events = list(Session(slow).stream("¿Qué?", "es", []))  # type: ignore[arg-type]
+    last = events[-1]
+    assert isinstance(last, dict) and last["error"] == "timeout"
+    assert last["answer"].startswith("Sin respuesta tras")
+    assert not slow.finished.is_set()  # the request stopped waiting before the work ended
+    assert slow.finished.wait(30)  # and the work still ends on its own
