@@ -54,6 +54,7 @@ class Assistant:
         self.settings = settings or Settings.load()
         self.embedder = embedder or make_embedder(self.settings)
         self._store = store
+        self._opening = threading.RLock()
         self._retriever: HybridRetriever | None = None
         # A chat model given here is used whatever `settings.generator` says.
         self._model: BaseChatModel | None = chat_model
@@ -70,16 +71,21 @@ class Assistant:
 
     @property
     def store(self) -> ChunkStore:
-        # Opened on first use so that `--help` and argument errors stay instant.
+        # Opened on first use so that `--help` and argument errors stay instant; once, when
+        # threads ask at the same time (the web app's watcher and its first page).
         if self._store is None:
-            self._store = ChunkStore.open(self.settings, self.embedder.identity)
+            with self._opening:
+                if self._store is None:
+                    self._store = ChunkStore.open(self.settings, self.embedder.identity)
         return self._store
 
     @property
     def retriever(self) -> HybridRetriever:
         # One retriever per assistant: it caches the lexical index between questions.
         if self._retriever is None:
-            self._retriever = HybridRetriever(self.store, self.embedder, self.settings)
+            with self._opening:
+                if self._retriever is None:
+                    self._retriever = HybridRetriever(self.store, self.embedder, self.settings)
         return self._retriever
 
     def clean_question(self, question: str, language: str | None = None) -> tuple[str, str]:

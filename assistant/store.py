@@ -163,10 +163,16 @@ def open_client(settings: Settings) -> Any:
     )
 
 
+# Chroma sets up the shared state of an index folder unguarded: two threads opening the
+# same folder at once can get a half-started client (KeyError or missing attributes).
+_CLIENT_LOCK = threading.Lock()
+
+
 def _persistent_client(path: Path) -> Any:
     import chromadb
 
-    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    with _CLIENT_LOCK:
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
 
 
 def _open_server_client(settings: Settings) -> Any:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import pytest
 
 from assistant import Settings
@@ -115,3 +118,29 @@ def test_writes_are_refused_up_front_when_the_disk_is_nearly_full(
     message = storage_problem(err.value, settings)
     assert message and "is full" in message and "kB free" in message
     assert str(settings.data_dir) in message
+
+
+def test_threads_opening_a_new_index_at_once_all_get_it(tmp_path: Path) -> None:
+    # The web app's watcher and its first page open the store at the same moment.
+    for attempt in range(5):
+        settings = Settings.load({"data_dir": tmp_path / f"data{attempt}"}, environ={})
+        barrier = threading.Barrier(6)
+        opened: list[ChunkStore] = []
+        errors: list[BaseException] = []
+
+        def open_it(settings: Settings, barrier: threading.Barrier, opened: list[ChunkStore],
+                    errors: list[BaseException]) -> None:
+            barrier.wait()
+            try:
+                opened.append(ChunkStore.open(settings, "m"))
+            except BaseException as err:  # noqa: BLE001 - reported below
+                errors.append(err)
+
+        threads = [threading.Thread(target=open_it, args=(settings, barrier, opened, errors))
+                   for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        assert len(opened) == 6 and all(s.generation() is None for s in opened)
