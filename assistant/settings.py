@@ -68,7 +68,7 @@ class Settings:
     # holds this share of the question's words.
     min_sentence_relevance: float = 0.84
     min_term_coverage: float = 0.5
-    answer_sentences: int = 4
+    answer_sentences: int = 6
     # Answer generation: "extractive" (no model, the default and the fallback),
     # "llamacpp" (a local GGUF file), "ollama", or "openai" (any
     # OpenAI-compatible endpoint: vLLM, llama.cpp server, LM Studio, hosted).
