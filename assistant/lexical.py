@@ -106,18 +106,9 @@ def analyse(text: str, language: str) -> list[str]:
 
 def analysed_words(text: str, language: str) -> list[tuple[str, str]]:
     """Each index term of `text` with the folded word it came from."""
-    folded = _fold(text)
-    cache = _WORD_CACHES.get(language)
-    if cache is None:
-        cache = _WORD_CACHES.setdefault(language, {})
     out: list[tuple[str, str]] = []
-    for raw in _RAW_WORD.findall(folded):
-        found = cache.get(raw)
-        if found is None:
-            found = _analyse_word(raw, language)
-            if len(cache) >= _WORD_CACHE_SIZE:
-                cache.clear()
-            cache[raw] = found
+    for raw in _RAW_WORD.findall(_fold(text)):
+        found = _word_terms(raw, language)
         # Stored flat as (term, word, term, word, ...): one tuple per cached word.
         out.extend(zip(found[0::2], found[1::2], strict=True))
     return out
@@ -129,20 +120,26 @@ def analysed_counts(text: str, language: str) -> Counter[tuple[str, str]]:
     What the index needs (BM25 counts terms, the bridge collects words), and much cheaper
     than `analysed_words` on long or repetitive text: each distinct word is looked up once,
     not once per occurrence (a 6 MB text of one word repeated took 7 s per pass)."""
-    cache = _WORD_CACHES.get(language)
-    if cache is None:
-        cache = _WORD_CACHES.setdefault(language, {})
     out: Counter[tuple[str, str]] = Counter()
     for raw, count in Counter(_RAW_WORD.findall(_fold(text))).items():
-        found = cache.get(raw)
-        if found is None:
-            found = _analyse_word(raw, language)
-            if len(cache) >= _WORD_CACHE_SIZE:
-                cache.clear()
-            cache[raw] = found
+        found = _word_terms(raw, language)
         for pair in zip(found[0::2], found[1::2], strict=True):
             out[pair] += count
     return out
+
+
+def _word_terms(raw: str, language: str) -> tuple[str, ...]:
+    """The flattened (term, word) pairs of one run of word characters, from the cache."""
+    cache = _WORD_CACHES.get(language)
+    if cache is None:
+        cache = _WORD_CACHES.setdefault(language, {})
+    found = cache.get(raw)
+    if found is None:
+        found = _analyse_word(raw, language)
+        if len(cache) >= _WORD_CACHE_SIZE:
+            cache.clear()
+        cache[raw] = found
+    return found
 
 
 def term_counts(pairs: Counter[tuple[str, str]]) -> Counter[str]:
