@@ -232,12 +232,17 @@ class Assistant:
         """Warm up, then until `stop` is set take in what other processes index or delete,
         checking every `interval` seconds (one small read of the store each time)."""
         seen: str | None = None
+        warm = False
         while True:
             try:
                 generation = self.store.generation()
-                if generation is None or generation != seen:
-                    self.warm_up()
-                    seen = generation
+                if not warm or generation is None or generation != seen:
+                    if warm:
+                        # The embedder is loaded: a change only touches the index.
+                        self.retriever.warm_up()
+                    else:
+                        self.warm_up()
+                    warm, seen = True, generation
             except Exception as err:  # noqa: BLE001 - the next question reports it properly
                 log.warning("could not load the indexed documents: %s", err)
             if interval <= 0 or stop.wait(interval):

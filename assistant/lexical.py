@@ -251,13 +251,13 @@ class BM25Index:
     def add(self, group: str, docs: Iterable[LexicalDoc]) -> None:
         """Index `docs` as `group`, replacing what the group held before."""
         docs = list(docs)
+        # Analysis is the slow part and touches no index state: searches go on meanwhile.
         self.add_counted(group, [doc.chunk_id for doc in docs],
                          [term_counts(analysed_counts(doc.text, doc.language)) for doc in docs])
 
     def add_counted(self, group: str, ids: list[str], counts: list[Counter[str]]) -> None:
         """Index chunks already analysed (`term_counts` of each, row for row with `ids`)
         as `group`, replacing what the group held before."""
-        # Analysis is the slow part and touches no index state: searches go on meanwhile.
         with self._lock:
             self._remove(group)
             self._append(group, ids, counts)
