@@ -43,6 +43,7 @@ from assistant.web.session import (
 
 LANGUAGE_CHOICES_FIXED = [("Nederlands", "nl"), ("Español", "es"), ("English", "en")]
 EXAMPLE_BUTTONS = 4
+STATUS_SECONDS = 5.0  # how often the status line is refreshed
 
 CSS = """
 #sources .source-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -327,6 +328,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             outputs=[browser_lang, ui_lang, *relabelled, doc_pick, summary_doc, summary_section],
             api_visibility="private",
         )
+        # The status line follows the local model as it gets ready (and other processes'
+        # indexing); hidden so that the page does not flash a progress bar every tick.
+        gr.Timer(STATUS_SECONDS).tick(
+            lambda lang, gen: session.status_line(lang, gen), inputs=[ui_lang, generator],
+            outputs=status, api_visibility="private", show_progress="hidden",
+        )
         language.change(
             on_language, inputs=[language, browser_lang, generator, last_answer, summary_doc],
             outputs=[ui_lang, *relabelled], api_visibility="private", show_progress="hidden",
@@ -581,6 +588,8 @@ def launch(settings: Settings, **launch_kwargs: Any) -> None:
     # the next question then finds everything loaded.
     threading.Thread(target=assistant.keep_current,
                      args=(settings.watch_seconds, threading.Event()), daemon=True).start()
+    # With generator "auto": answers are quoted until the local model is ready.
+    assistant.start_local()
     demo = build_app(assistant)
     options: dict[str, Any] = {
         "server_name": settings.host,

@@ -12,9 +12,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -51,10 +54,14 @@ def _retrieval_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _generator_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--generator", choices=["extractive", "llamacpp", "ollama", "openai"],
-                        default=None, help="who writes the answer (default extractive)")
+    parser.add_argument("--generator", choices=["extractive", "auto", "llamacpp", "ollama",
+                                                "openai"], default=None,
+                        help="who writes the answer (default extractive; auto: the local "
+                        "model when it can be had, else quotes)")
     parser.add_argument("--llm-model", default=None, help="ollama / openai model name")
-    parser.add_argument("--llm-model-path", default=None, help="llamacpp: path of a .gguf file")
+    parser.add_argument("--llm-model-path", default=None,
+                        help="llamacpp/auto: 'bundled' (the default), a .gguf path, "
+                        "or hf:OWNER/REPO/FILE.gguf")
     parser.add_argument("--llm-base-url", default=None,
                         help="openai: http://host:port/v1; ollama: http://host:11434")
 
@@ -139,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch-seconds", type=float, default=None, metavar="S",
                    help="how often to take in documents indexed by other processes "
                    "(default 2; 0 = only when a question comes)")
+    _generator_flags(p)
+    p.add_argument("--no-llm-build", dest="llm_build", action="store_false", default=None,
+                   help="auto: never compile llama.cpp; quote when it is missing")
     _common(p)
     return parser
 
@@ -158,6 +168,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "port": getattr(args, "port", None),
         "auth_user": getattr(args, "auth_user", None),
         "watch_seconds": getattr(args, "watch_seconds", None),
+        "llm_build": getattr(args, "llm_build", None),
         "chroma_mode": args.chroma_mode,
         "chroma_host": args.chroma_host,
         "chroma_port": args.chroma_port,
@@ -221,12 +232,23 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def _with_local_model(assistant: Assistant) -> Assistant:
+    """With generator "auto", load the local model now (no build: that is the app's job);
+    when it cannot be had, say why once and answer with quotes."""
+    if assistant.settings.generator == "auto":
+        status = assistant.local.prepare(build=False)
+        if status.state != "ready":
+            print(f"local model unavailable, answering with quotes: {status.detail}",
+                  file=sys.stderr)
+    return assistant
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.core import Assistant
     from assistant.retrieval import RetrievalFilter
 
     filters = RetrievalFilter(args.source_lang, args.document, args.section)
-    assistant = Assistant(settings)
+    assistant = _with_local_model(Assistant(settings))
     if args.stream and not args.json:
         answer = None
         streamed = False
@@ -251,7 +273,9 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.summarize import SummaryError
 
     try:
-        answer = Assistant(settings).summarize(args.document, args.section, args.lang)
+        answer = _with_local_model(Assistant(settings)).summarize(
+            args.document, args.section, args.lang
+        )
     except SummaryError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -302,7 +326,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         splits = ["dev", "test"] if args.split == "both" else [args.split]
         if not any(q.split for q in questions):
             splits = ["all"]
-        results = evaluate_all(Assistant(settings), questions, splits)
+        results = evaluate_all(_with_local_model(Assistant(settings)), questions, splits)
     failed = False
     for result in results:
         if args.out:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from assistant.answer import CitedAnswer, History, final_answer
 from assistant.embeddings import IdentifiedEmbeddings, make_embedder
 from assistant.extractive import ExtractiveAnswerer
+from assistant.generation.local import LocalModel
 from assistant.language import SUPPORTED, answer_language, detect_language
 from assistant.messages import text
 from assistant.retrieval import HybridRetriever, RetrievalFilter
@@ -29,7 +30,8 @@ MAX_QUESTION_CHARS = 2000
 # these share one retriever (and its lexical index).
 _ANSWER_SETTINGS = frozenset(
     {"generator", "llm_model", "llm_model_path", "llm_base_url", "llm_api_key",
-     "llm_temperature", "llm_max_tokens", "llm_context", "llm_timeout", "llm_threads"}
+     "llm_temperature", "llm_max_tokens", "llm_context", "llm_timeout", "llm_threads",
+     "llm_build"}
 )
 PROBE_RETRY_SECONDS = 30.0
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class Assistant:
         # A chat model given here is used whatever `settings.generator` says.
         self._model: BaseChatModel | None = chat_model
         self._model_failure: tuple[float, str] | None = None  # (when, why)
+        # generator "auto": the local model, made ready in the background (`start_local`).
+        self.local = LocalModel(self.settings)
 
     def with_settings(self, **changes: object) -> Assistant:
         """Another assistant on the same index (store and embedder), e.g. with another
@@ -177,7 +181,9 @@ class Assistant:
     def _generated(self, model: BaseChatModel) -> GeneratedAnswerer:
         from assistant.generation.chain import GeneratedAnswerer
 
-        name = self.settings.generator if self.settings.generator != "extractive" else "custom"
+        name = {"extractive": "custom", "auto": "llamacpp"}.get(
+            self.settings.generator, self.settings.generator
+        )
         return GeneratedAnswerer(model, name, self.embedder, self._extractive())
 
     def _chat_model(self, language: str) -> tuple[BaseChatModel | None, str]:
@@ -190,6 +196,9 @@ class Assistant:
             return self._model, ""
         if self.settings.generator == "extractive":
             return None, ""
+        if self.settings.generator == "auto":
+            # Quotes until the local model is ready; its status line says how far it is.
+            return self.local.chat_model(), ""
         from assistant.generation import GeneratorUnavailableError, check_reachable, make_chat_model
 
         now = time.monotonic()
@@ -215,9 +224,15 @@ class Assistant:
         probe_lang = lang or "en"
         choice = choose(self, document, section, probe_lang)
         lang = lang or (choice.document.language if choice.document.language in SUPPORTED else "en")
-        if self._model is None and self.settings.generator == "extractive":
+        if self._model is None and self.settings.generator == "extractive" or (
+            self.settings.generator == "auto" and self.local.chat_model() is None
+        ):
             return extractive_summary(self, choice, lang)
         return generated_summary(self, choice, lang)
+
+    def start_local(self) -> None:
+        """With generator "auto": get the local model ready in a background thread."""
+        self.local.start()
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.listed_documents()

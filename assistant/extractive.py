@@ -517,6 +517,7 @@ def compose(language: str, facts: Sequence[Sequence[_Candidate]]) -> CitedAnswer
         return numbers[hit.chunk_id]
 
     lines = [text(language, "according_to")]
+    quoted_languages: list[str] = []
     for fact in facts:
         first = fact[0]
         source_lang = str(first.hit.metadata.get("language", ""))
@@ -525,15 +526,26 @@ def compose(language: str, facts: Sequence[Sequence[_Candidate]]) -> CitedAnswer
         same = [c for c in fact[1:] if str(c.hit.metadata.get("language", "")) == source_lang]
         marks = "".join(f"[{n}]" for n in dict.fromkeys(number(c.hit) for c in [first, *same]))
         line = f"- {first.sentence.strip()} {marks}"
-        if source_lang and source_lang != language:
-            line += " " + text(language, "quoted_in",
-                               language=language_name(language, source_lang))
+        if source_lang and source_lang != language and source_lang not in quoted_languages:
+            quoted_languages.append(source_lang)
         others = also_cited(language, [(number(c.hit), c.hit) for c in fact[1:]
                                        if c not in same], source_lang)
         if others:
             line += " " + text(language, "also_in", sources=others)
         lines.append(line)
+    if quoted_languages:
+        # Said once: the quotes keep the source's words; only a model writes them anew.
+        lines.append(quoted_note(language, quoted_languages))
     return CitedAnswer("\n".join(lines), language, citations, found=True)
+
+
+def quoted_note(language: str, source_languages: Sequence[str]) -> str:
+    """The note after quotes in other languages, e.g. "(Quoted in Spanish and English …)"."""
+    names = [language_name(language, lang) for lang in source_languages]
+    joined = names[0] if len(names) == 1 else (
+        ", ".join(names[:-1]) + f" {text(language, 'and_word')} {names[-1]}"
+    )
+    return text(language, "quoted_note", languages=joined)
 
 
 def also_cited(language: str, cited: Sequence[tuple[int, SearchHit]], quoted_lang: str) -> str:

@@ -70,11 +70,16 @@ class Settings:
     min_term_coverage: float = 0.5
     answer_sentences: int = 6
     # Answer generation: "extractive" (no model, the default and the fallback),
-    # "llamacpp" (a local GGUF file), "ollama", or "openai" (any
+    # "llamacpp" (a local GGUF file), "auto" (the local GGUF model, made ready in the
+    # background while answers are quoted), "ollama", or "openai" (any
     # OpenAI-compatible endpoint: vLLM, llama.cpp server, LM Studio, hosted).
     generator: str = "extractive"
     llm_model: str = ""  # ollama / openai model name
-    llm_model_path: str = ""  # llamacpp: the .gguf file
+    # llamacpp / auto: "bundled" or empty (the 1.5B model of the local-model extra),
+    # a .gguf path, or hf:OWNER/REPO/FILE.gguf (downloaded once from the hub).
+    llm_model_path: str = ""
+    # auto: compile llama-cpp-python in the background when it is missing (once).
+    llm_build: bool = True
     llm_base_url: str = ""  # openai: http://host:port/v1; ollama: http://host:11434
     llm_api_key: str = ""
     llm_temperature: float = 0.1

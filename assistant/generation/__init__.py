@@ -19,7 +19,7 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-GENERATORS = ("extractive", "llamacpp", "ollama", "openai")
+GENERATORS = ("extractive", "auto", "llamacpp", "ollama", "openai")
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 # The OpenAI-compatible servers people run locally accept any model name; this
 # one only shows up in their logs.
@@ -50,7 +50,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     name = _generator_name(settings)
     if name == "extractive":
         return None
-    if name == "llamacpp":
+    if name in ("llamacpp", "auto"):
         from assistant.generation.models import make_llamacpp_model
 
         return make_llamacpp_model(settings)
@@ -206,7 +206,24 @@ def _probe_openai(settings: Settings) -> None:
 def _get(
     url: str, headers: dict[str, str], generator: str, base_url: str, how_to_start: str
 ) -> tuple[int, bytes]:
-    """(status, body) of a GET, or `GeneratorUnavailableError` when no answer comes in time.
+    """(status, body) of a GET, or `GeneratorUnavailableError` when no answer comes in time."""
+    outcome = _fetch(url, headers)
+    if isinstance(outcome, str):
+        raise GeneratorUnavailableError(
+            f"generator '{generator}': the server at {base_url} is not reachable ({outcome}); "
+            f"{how_to_start}"
+        )
+    return outcome
+
+
+def reachable(url: str) -> str:
+    """"" when `url` answers (any HTTP status) within `PROBE_TIMEOUT_S`, else why not."""
+    outcome = _fetch(url, {})
+    return outcome if isinstance(outcome, str) else ""
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes] | str:
+    """(status, body) of a GET, or the reason there was no answer in time.
 
     urllib's timeout covers each socket operation but not name resolution, so
     the request runs in a daemon thread that is abandoned at the deadline.
@@ -228,15 +245,9 @@ def _get(
     worker.join(PROBE_TIMEOUT_S)
     if "answer" in outcome:
         return outcome["answer"]
-    reason = (
-        _describe(outcome["error"])
-        if "error" in outcome
-        else f"no answer within {PROBE_TIMEOUT_S:g} s"
-    )
-    raise GeneratorUnavailableError(
-        f"generator '{generator}': the server at {base_url} is not reachable ({reason}); "
-        f"{how_to_start}"
-    )
+    if "error" in outcome:
+        return _describe(outcome["error"])
+    return f"no answer within {PROBE_TIMEOUT_S:g} s"
 
 
 def _describe(exc: BaseException) -> str:

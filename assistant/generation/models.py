@@ -31,6 +31,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from assistant.generation import _LOCAL_LLM_HINT, GeneratorUnavailableError
+from assistant.generation.bundled import resolve_model_file
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GGUF_MAGIC = b"GGUF"
 # Sampling options a caller may override per call (`model.invoke(..., max_tokens=20)`).
 # Anything else LangChain passes along (tracing hints) must not reach llama.cpp.
 _CALL_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "repeat_penalty", "seed")
@@ -55,34 +55,6 @@ class LoadedModel:
 # fixed at load time, so a different value needs its own instance.
 _LOADED: dict[tuple[str, int, int | None], LoadedModel] = {}
 _LOADING = threading.Lock()
-
-
-def check_gguf_file(path_text: str) -> Path:
-    """The model file as a resolved path, or `GeneratorUnavailableError` saying what is wrong."""
-    if not path_text.strip():
-        raise GeneratorUnavailableError(
-            "the llamacpp generator needs a GGUF model file: set "
-            "ASSISTANT_LLM_MODEL_PATH=/path/to/model.gguf"
-        )
-    path = Path(path_text.strip()).expanduser().resolve()
-    if not path.exists():
-        raise GeneratorUnavailableError(
-            f"generator 'llamacpp': model file '{path}' does not exist; check "
-            "ASSISTANT_LLM_MODEL_PATH"
-        )
-    if not path.is_file() or path.suffix.lower() != ".gguf":
-        raise GeneratorUnavailableError(
-            f"generator 'llamacpp': '{path}' is not a .gguf file; llama.cpp reads "
-            "GGUF models only (convert others with llama.cpp's convert_hf_to_gguf.py)"
-        )
-    with path.open("rb") as handle:
-        header = handle.read(len(GGUF_MAGIC))
-    if header != GGUF_MAGIC:
-        raise GeneratorUnavailableError(
-            f"generator 'llamacpp': '{path}' does not start with the GGUF header; is it "
-            "an incomplete download, or one part of a split model that must be joined first?"
-        )
-    return path
 
 
 def default_threads() -> int:
@@ -155,7 +127,7 @@ def close_models() -> None:
 
 def make_llamacpp_model(settings: Settings) -> LlamaCppChatModel:
     """The configured local model, loaded (or taken from the per-process cache)."""
-    path = check_gguf_file(settings.llm_model_path)
+    path = resolve_model_file(settings)
     model = LlamaCppChatModel(
         model_path=str(path),
         n_ctx=settings.llm_context,

@@ -26,7 +26,7 @@ from assistant.web.render import render_sources
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-GENERATORS = ("extractive", "llamacpp", "ollama", "openai")
+GENERATORS = ("extractive", "auto", "llamacpp", "ollama", "openai")
 GENERATOR_FIELDS = ("generator", "llm_model", "llm_model_path", "llm_base_url", "llm_api_key")
 PAGE_IMAGE_WIDTH = 700
 MAX_VARIANTS = 8
@@ -135,6 +135,7 @@ class Session:
                 if len(self._variants) >= MAX_VARIANTS:
                     self._variants.pop(next(iter(self._variants)))
                 found = self.assistant.with_settings(**dict(key))
+                found.start_local()  # with "auto" (shares a model already loaded)
                 self._variants[key] = found
             return found
 
@@ -149,13 +150,13 @@ class Session:
             check_reachable,
             make_chat_model,
         )
-        from assistant.generation.models import check_gguf_file
+        from assistant.generation.bundled import resolve_model_file
 
         candidate = self.assistant.settings.replace(**generator)
         try:
-            if candidate.generator == "llamacpp":
+            if candidate.generator in ("llamacpp", "auto"):
                 # Loading the model takes seconds: check the file now, load on first use.
-                check_gguf_file(candidate.llm_model_path)
+                resolve_model_file(candidate)
             else:
                 check_reachable(candidate)
                 make_chat_model(candidate)  # e.g. a missing model name
@@ -169,6 +170,9 @@ class Session:
         path_name = Path(gen.get("llm_model_path", "")).name
         model = path_name if name == "llamacpp" else gen.get("llm_model", "")
         shown = f"{name} ({model})" if name != "extractive" and model else name
+        if name == "auto":
+            local = self.assistant_for(gen).local.status()
+            shown = ui_text(lang, f"local_{local.state}", model=local.detail, detail=local.detail)
         try:
             records = self.assistant.documents()
         except Exception:  # noqa: BLE001 - the status line must not break the page

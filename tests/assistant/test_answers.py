@@ -27,7 +27,9 @@ def test_dutch_question_answered_only_by_spanish_report_cites_it(
     assert answer.language == "nl"
     assert answer.answer.startswith(text("nl", "according_to"))
     assert "ilia-2025-es.pdf" in cited_files(answer)
-    assert "(geciteerd in het Spaans)" in answer.answer
+    # Said once, after the quotes, not on every quoted line.
+    assert answer.answer.count("Geciteerd in het Spaans") == 1
+    assert "een lokaal model zou ze vertalen" in answer.answer.splitlines()[-1]
     # The Spanish passage that names the two countries is among those retrieved.
     _, hits = corpus_assistant.retrieve(
         "Welke landen bereidden in 2025 nog een nationale AI-strategie voor?"

