@@ -61,7 +61,9 @@ def test_without_the_runtime_and_no_build_it_says_how_to_install(
     assert "pip install -e '.[local-llm]'" in status.detail
 
 
-def test_a_failed_build_reports_its_log(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_build_reports_its_log(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A real pip run that cannot succeed: the package does not exist.
     monkeypatch.setitem(sys.modules, "llama_cpp", None)
     monkeypatch.setattr(local, "LLAMA_CPP_REQUIREMENT", "no-such-package-for-this-test==0.0.1")
