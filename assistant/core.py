@@ -31,7 +31,7 @@ MAX_QUESTION_CHARS = 2000
 _ANSWER_SETTINGS = frozenset(
     {"generator", "llm_model", "llm_model_path", "llm_base_url", "llm_api_key",
      "llm_temperature", "llm_max_tokens", "llm_context", "llm_timeout", "llm_threads",
-     "llm_build"}
+     "llm_build", "llm_passages"}
 )
 PROBE_RETRY_SECONDS = 30.0
 log = logging.getLogger(__name__)
@@ -184,7 +184,8 @@ class Assistant:
         name = {"extractive": "custom", "auto": "llamacpp"}.get(
             self.settings.generator, self.settings.generator
         )
-        return GeneratedAnswerer(model, name, self.embedder, self._extractive())
+        return GeneratedAnswerer(model, name, self.embedder, self._extractive(),
+                                 self.settings.llm_passages)
 
     def _chat_model(self, language: str) -> tuple[BaseChatModel | None, str]:
         """The configured chat model, or None with the reason it cannot be used.

@@ -85,6 +85,9 @@ class Settings:
     llm_temperature: float = 0.1
     llm_max_tokens: int = 512
     llm_context: int = 4096  # tokens the model sees: prompt + answer
+    # Passages in a model's prompt: the best one and those the quoted answer drew on,
+    # at most this many (0: all `top_k`). Fewer passages, a faster answer on a CPU.
+    llm_passages: int = 0
     llm_timeout: float = 120.0
     # llamacpp CPU threads; 0 = llama.cpp's default (half the logical cores). On
     # small shared machines fewer threads can be faster: measure with `assistant eval`.

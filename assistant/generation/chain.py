@@ -128,6 +128,25 @@ def _names_in(sentence: str) -> list[str]:
     ]
 
 
+def prompt_passages(
+    hits: Sequence[SearchHit], quoted: CitedAnswer, limit: int
+) -> list[SearchHit]:
+    """The passages a model reads: the best one and those the quoted answer drew on, in
+    rank order, at most `limit` (0: all). Reading the prompt is most of a small model's
+    time on a CPU, and passages that no gate let through mostly add noise."""
+    if limit <= 0 or len(hits) <= limit:
+        return list(hits)
+    cited = {c.text for c in quoted.citations}
+    chosen = [h for i, h in enumerate(hits) if i == 0 or h.text in cited]
+    for hit in hits:  # fewer cited than the limit: fill up in rank order
+        if len(chosen) >= limit:
+            break
+        if hit not in chosen:
+            chosen.append(hit)
+    ranked = [h for h in hits if h in chosen]
+    return ranked[:limit]
+
+
 class GeneratedAnswerer:
     """A chat model answers from passages; checked citations; extractive fallback."""
 
@@ -137,11 +156,13 @@ class GeneratedAnswerer:
         name: str,
         embedder: Embeddings,
         extractive: ExtractiveAnswerer,
+        max_passages: int = 0,
     ) -> None:
         self.model = model
         self.name = name
         self.embedder = embedder
         self.extractive = extractive
+        self.max_passages = max_passages
 
     def answer(
         self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
@@ -156,6 +177,7 @@ class GeneratedAnswerer:
         if not quoted.found:
             yield quoted
             return
+        hits = prompt_passages(hits, quoted, self.max_passages)
         inputs = {"passages": format_passages(hits), "question": question}
         pieces: list[str] = []
         try:
