@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.core import Assistant
+from assistant.generation.bundled import present_models
 from assistant.language import SUPPORTED
 from assistant.messages import ui_text
 from assistant.settings import Settings
@@ -226,9 +227,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 )
                 llm_model = gr.Textbox(settings.llm_model, label=ui_text(first, "llm_model_label"),
                                        elem_id="llm-model")
-                llm_model_path = gr.Textbox(settings.llm_model_path,
-                                            label=ui_text(first, "llm_model_path_label"),
-                                            elem_id="llm-model-path")
+                # The model files present (the bundled one, GGUFs in the data folder);
+                # any other path or hf:OWNER/REPO/FILE.gguf can be typed in.
+                present = present_models(settings)
+                llm_model_path = gr.Dropdown(
+                    present, value=settings.llm_model_path or (present[0] if present else ""),
+                    allow_custom_value=True, label=ui_text(first, "llm_model_path_label"),
+                    elem_id="llm-model-path",
+                )
                 llm_base_url = gr.Textbox(settings.llm_base_url,
                                           label=ui_text(first, "llm_base_url_label"),
                                           elem_id="llm-base-url")

@@ -555,7 +555,8 @@ def test_settings_panel_switches_the_generator(page: Page) -> None:
 
     # The bundled test model, in-process.
     choose(page, "generator", "llamacpp")
-    page.locator("#llm-model-path textarea").fill(str(qwen_gguf_path()))
+    page.locator("#llm-model-path input").fill(str(qwen_gguf_path()))
+    page.locator("#llm-model-path input").press("Enter")
     page.locator("#apply").click()
     expect(page.locator("#generator-message")).to_have_text(
         ui_text("en", "generator_applied", generator="llamacpp"), timeout=ANSWER_TIMEOUT_MS
