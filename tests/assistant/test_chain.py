@@ -10,11 +10,14 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 
 from assistant import Assistant
+from assistant.answer import CitedAnswer
 from assistant.citations import check_answer, markers
+from assistant.extractive import citation, quoted_note
 from assistant.generation.chain import (
     answer_prompt,
     format_passages,
     heuristic_standalone,
+    prompt_passages,
     standalone_question,
 )
 from assistant.guard import REDACTED, defuse
@@ -226,3 +229,19 @@ def test_unreachable_server_is_probed_once_per_interval(
         assert answer.found and answer.generator == "extractive"
         assert answer.answer.startswith(text("nl", "generator_failed", reason="x")[:25])
         assert "127.0.0.1:9" in answer.answer
+
+
+def test_prompt_passages_keep_the_best_and_the_quoted_ones_in_rank_order() -> None:
+    hits = [hit(n, f"passage {n}") for n in range(1, 6)]
+    quoted = CitedAnswer("…", "nl", [citation(1, hits[3]), citation(2, hits[2])])
+    assert prompt_passages(hits, quoted, 3) == [hits[0], hits[2], hits[3]]
+    # Fewer quoted than the limit: filled up in rank order; more: the best ranked.
+    assert prompt_passages(hits, CitedAnswer("…", "nl", []), 2) == hits[:2]
+    assert prompt_passages(hits, quoted, 2) == [hits[0], hits[2]]
+    assert prompt_passages(hits, quoted, 0) == hits  # 0: all of them
+
+
+def test_the_quoted_note_names_every_source_language_once() -> None:
+    assert quoted_note("nl", ["es"]).startswith("(Geciteerd in het Spaans,")
+    assert "Spaans en Engels" in quoted_note("nl", ["es", "en"])
+    assert "Dutch, Spanish and Portuguese" in quoted_note("en", ["nl", "es", "pt"])
