@@ -225,9 +225,7 @@ class Assistant:
         probe_lang = lang or "en"
         choice = choose(self, document, section, probe_lang)
         lang = lang or (choice.document.language if choice.document.language in SUPPORTED else "en")
-        if self._model is None and self.settings.generator == "extractive" or (
-            self.settings.generator == "auto" and self.local.chat_model() is None
-        ):
+        if self._model is None and self.settings.generator == "extractive":
             return extractive_summary(self, choice, lang)
         return generated_summary(self, choice, lang)
 

