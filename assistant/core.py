@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from assistant.generation.chain import GeneratedAnswerer
+    from assistant.generation.translate import TranslatedAnswerer
 
 MAX_QUESTION_CHARS = 2000
 # Settings that only change how answers are written; assistants differing only in
@@ -31,7 +32,7 @@ MAX_QUESTION_CHARS = 2000
 _ANSWER_SETTINGS = frozenset(
     {"generator", "llm_model", "llm_model_path", "llm_base_url", "llm_api_key",
      "llm_temperature", "llm_max_tokens", "llm_context", "llm_timeout", "llm_threads",
-     "llm_build", "llm_passages"}
+     "llm_build", "llm_passages", "llm_style"}
 )
 PROBE_RETRY_SECONDS = 30.0
 log = logging.getLogger(__name__)
@@ -178,14 +179,21 @@ class Assistant:
             min_term_coverage=self.settings.min_term_coverage,
         )
 
-    def _generated(self, model: BaseChatModel) -> GeneratedAnswerer:
+    def _generated(self, model: BaseChatModel) -> GeneratedAnswerer | TranslatedAnswerer:
         from assistant.generation.chain import GeneratedAnswerer
+        from assistant.generation.translate import TranslatedAnswerer
 
-        name = {"extractive": "custom", "auto": "llamacpp"}.get(
+        if self.settings.answer_style == "translate":
+            return TranslatedAnswerer(model, self.generator_name, self._extractive())
+        return GeneratedAnswerer(model, self.generator_name, self.embedder, self._extractive(),
+                                 self.settings.llm_passages)
+
+    @property
+    def generator_name(self) -> str:
+        """What writes a model's answers, as the answers name it."""
+        return {"extractive": "custom", "auto": "llamacpp"}.get(
             self.settings.generator, self.settings.generator
         )
-        return GeneratedAnswerer(model, name, self.embedder, self._extractive(),
-                                 self.settings.llm_passages)
 
     def _chat_model(self, language: str) -> tuple[BaseChatModel | None, str]:
         """The configured chat model, or None with the reason it cannot be used.

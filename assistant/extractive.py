@@ -19,7 +19,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Citation, CitedAnswer
-from assistant.messages import language_name, text
+from assistant.messages import language_list, language_name, text
 from assistant.names import find_names, mentions_place, spellings
 from assistant.store import SearchHit
 from assistant.textnorm import fold, number_key
@@ -541,11 +541,7 @@ def compose(language: str, facts: Sequence[Sequence[_Candidate]]) -> CitedAnswer
 
 def quoted_note(language: str, source_languages: Sequence[str]) -> str:
     """The note after quotes in other languages, e.g. "(Quoted in Spanish and English …)"."""
-    names = [language_name(language, lang) for lang in source_languages]
-    joined = names[0] if len(names) == 1 else (
-        ", ".join(names[:-1]) + f" {text(language, 'and_word')} {names[-1]}"
-    )
-    return text(language, "quoted_note", languages=joined)
+    return text(language, "quoted_note", languages=language_list(language, source_languages))
 
 
 def also_cited(language: str, cited: Sequence[tuple[int, SearchHit]], quoted_lang: str) -> str:

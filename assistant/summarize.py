@@ -4,7 +4,8 @@ Without a model the summary is extractive: the sentences closest to the
 centre of the section (by embedding), in document order, each cited. With a
 model it is map-reduce: batches of passages that fit the context window are
 summarised one by one, then the partial summaries are combined, keeping the
-[n] markers, which are then checked like any generated answer.
+[n] markers, which are then checked like any generated answer. With the bundled
+small model ("translate" style) it is the extractive summary, translated.
 """
 
 from __future__ import annotations
@@ -194,6 +195,11 @@ def generated_summary(assistant: Assistant, choice: SectionChoice, language: str
     if model is None:
         return fallback.with_note(note) if note else fallback
     settings = assistant.settings
+    if settings.answer_style == "translate":
+        from assistant.answer import final_answer
+        from assistant.generation.translate import translate_answer
+
+        return final_answer(translate_answer(model, fallback, language, assistant.generator_name))
     m = messages(language)
     lang_name = language_name(language, language)
     budget = (settings.llm_context - settings.llm_max_tokens - 300) * CHARS_PER_TOKEN
@@ -224,7 +230,8 @@ def generated_summary(assistant: Assistant, choice: SectionChoice, language: str
         return fallback.with_note(text(language, "generator_failed", reason=str(err)[:160]))
     intro = text(language, "summary_intro", what=_what(choice, language))
     return checked_or_fallback(
-        summary, choice.chunks, assistant.embedder, language, fallback, settings.generator, intro
+        summary, choice.chunks, assistant.embedder, language, fallback, assistant.generator_name,
+        intro,
     )
 
 

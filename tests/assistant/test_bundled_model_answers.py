@@ -1,8 +1,9 @@
-"""The bundled 1.5B model writes answers in the question's language from reports in
-other languages, cited (generator "auto", as `make run --generator auto` serves it).
+"""The bundled 1.5B model answers in the question's language from reports in other
+languages, cited (generator "auto", as `make run` serves it once the model is ready).
 
 Three test-split questions, one per language, each answered only by a report in another
-language. A handful, not the whole set: on two cores one answer takes 15-60 s.
+language, in the default "translate" style; one in the "write" style; one summary. A
+handful, not the whole set: on two cores one answer takes 10-60 s.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.evaluation import _text_language, facts_found, load_questions
+from assistant.language import detect_language
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.slow
@@ -21,7 +23,7 @@ QUESTION_IDS = ("nl-05", "es-02", "en-04")
 
 @pytest.fixture(scope="module")
 def auto_assistant(corpus_settings: Settings, corpus_report) -> Assistant:  # noqa: ANN001
-    settings = corpus_settings.replace(generator="auto", llm_temperature=0.0, llm_max_tokens=160)
+    settings = corpus_settings.replace(generator="auto", llm_temperature=0.0, llm_max_tokens=400)
     assistant = Assistant(settings)
     status = assistant.local.prepare(build=False)
     assert status.state == "ready", status.detail
@@ -32,8 +34,29 @@ def auto_assistant(corpus_settings: Settings, corpus_report) -> Assistant:  # no
 def test_the_bundled_model_answers_across_languages(
     auto_assistant: Assistant, question_id: str
 ) -> None:
+    assert auto_assistant.settings.answer_style == "translate"
+    check_answer(auto_assistant, question_id)
+
+
+def test_the_bundled_model_can_also_write_the_answer(auto_assistant: Assistant) -> None:
+    writer = auto_assistant.with_settings(llm_style="write", llm_max_tokens=160)
+    assert writer.local.prepare(build=False).state == "ready"
+    check_answer(writer, "nl-05")
+
+
+def test_a_summary_of_a_spanish_section_in_dutch(auto_assistant: Assistant) -> None:
+    summary = auto_assistant.summarize("ilia-2025-es.pdf", "recomendaciones", language="nl")
+    assert summary.generator == "llamacpp", summary.answer
+    body = "\n".join(line for line in summary.answer.splitlines() if line.startswith("- "))
+    assert detect_language(body) == "nl", summary.answer
+    assert summary.citations and all(c.file == "ilia-2025-es.pdf" for c in summary.citations)
+    # The passages stay as written.
+    assert all(detect_language(c.text) == "es" for c in summary.citations)
+
+
+def check_answer(assistant: Assistant, question_id: str) -> None:
     question = next(q for q in load_questions(CORPUS / "questions.yaml") if q.id == question_id)
-    answer = auto_assistant.ask(question.question)
+    answer = assistant.ask(question.question)
     assert answer.generator == "llamacpp", answer.answer
     assert _text_language(answer.answer, question.language) == question.language, answer.answer
     assert answer.citations and not answer.invalid_markers

@@ -1,0 +1,179 @@
+"""A quoted answer put into the asker's language by a chat model.
+
+A small local model that writes an answer from the passages drops facts the
+quoted answer holds (README: key-fact recall 0.45 against 0.63 for the 1.5B
+model on the sample test split). Here the extractive answerer still chooses
+what to say, and the model only translates its quoted lines that are in
+another language. The prompt is a few lines instead of five passages, so the
+answer also comes sooner. A translated line must keep every number of its
+source and be in the asked language; otherwise the line stays quoted as
+written. The citations keep the passages verbatim.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from assistant.answer import CitedAnswer, final_answer
+from assistant.extractive import ExtractiveAnswerer, quoted_note
+from assistant.language import detect_language
+from assistant.messages import language_list, language_name, messages, text
+from assistant.store import SearchHit
+
+log = logging.getLogger(__name__)
+
+# "- <quoted sentence> [1][2] (also Spanish [3])": the quote, then its markers and notes.
+_BULLET = re.compile(r"^- (?P<body>.*?)(?P<tail>\s*(?:\[\d+\])+(?:\s*\(.*\))?)\s*$")
+_NUMBER = re.compile(r"\d[\d.,]*\d|\d")
+_ITEM = re.compile(r"^\s*(\d{1,2})\s*[.):]\s*(.*)$")
+_MARKER = re.compile(r"\s*\[\d+\]")
+MIN_WORDS = 3  # a name or a figure alone reads the same in every language
+
+
+@dataclass(frozen=True)
+class _Line:
+    index: int  # in the answer's lines
+    body: str
+    tail: str
+    language: str
+
+
+def foreign_lines(answer: CitedAnswer, language: str) -> list[_Line]:
+    """The quoted lines of an answer that are not in `language`: the document they
+    quote from is in another language, and so is the line itself (a table row of
+    figures and names needs no translation)."""
+    document_language = {c.n: c.language for c in answer.citations}
+    found = []
+    for i, line in enumerate(answer.answer.splitlines()):
+        match = _BULLET.match(line)
+        if not match:
+            continue
+        body = match.group("body").strip()
+        first = int(re.search(r"\[(\d+)\]", match.group("tail")).group(1))  # type: ignore[union-attr]
+        source = document_language.get(first, "")
+        if source == language or len(re.findall(r"[^\W\d_]{2,}", body)) < MIN_WORDS:
+            continue
+        if detect_language(body, language) != language:
+            found.append(_Line(i, body, match.group("tail"), source or "?"))
+    return found
+
+
+def _digits(text_: str) -> list[str]:
+    """The numbers of a text without their separators (73.07 and 73,07 are one number)."""
+    return sorted(re.sub(r"\D", "", n) for n in _NUMBER.findall(text_))
+
+
+def parse_items(raw: str, count: int) -> dict[int, str]:
+    """"1. …\\n2. …" from a model: item number → text (a wrapped item is joined)."""
+    items: dict[int, str] = {}
+    current = 0
+    for line in raw.splitlines():
+        match = _ITEM.match(line)
+        if match:
+            # An item number past the lines asked for is the model adding its own.
+            current = int(match.group(1)) if 1 <= int(match.group(1)) <= count else 0
+            if current:
+                items[current] = match.group(2).strip()
+        elif current and line.strip():
+            items[current] += " " + line.strip()
+    return {n: _MARKER.sub("", t).strip() for n, t in items.items()}
+
+
+def accepted(source: _Line, translated: str, language: str) -> bool:
+    """A translation stands in for the quote only if it keeps the quote's numbers and is
+    in the asked language: a small model may otherwise drop or change a figure."""
+    if not translated or _digits(translated) != _digits(source.body):
+        return False
+    return detect_language(translated, language) == language
+
+
+def translate_prompt(language: str) -> ChatPromptTemplate:
+    return ChatPromptTemplate.from_messages([("human", messages(language)["translate"])])
+
+
+def _strip_quoted_in(header: str, language: str) -> str:
+    """The header without "(quoted in Spanish)": its lines are no longer quotes."""
+    template = re.escape(messages(language)["quoted_in"]).replace(r"\{language\}", "[^)]*")
+    return re.sub(r"\s*" + template, "", header)
+
+
+def translate_answer(
+    model: BaseChatModel, quoted: CitedAnswer, language: str, name: str
+) -> Iterator[str | CitedAnswer]:
+    """Yields the model's translation as it comes, then the answer with its foreign
+    quoted lines in `language`; the quoted answer (with a note) if the model fails."""
+    todo = foreign_lines(quoted, language) if quoted.found else []
+    if not todo:
+        yield quoted
+        return
+    numbered = "\n".join(f"{k}. {line.body}" for k, line in enumerate(todo, 1))
+    chain = translate_prompt(language) | model | StrOutputParser()
+    # The header first, so the streamed text reads as the answer taking shape.
+    yield quoted.answer.splitlines()[0] + "\n"
+    pieces: list[str] = []
+    try:
+        for piece in chain.stream({"lines": numbered,
+                                   "language": language_name(language, language)}):
+            pieces.append(piece)
+            yield piece
+    except Exception as err:  # noqa: BLE001 - any model failure falls back, with a note
+        log.warning("translation by %s failed: %s", name, err)
+        message = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        yield quoted.with_note(text(language, "generator_failed", reason=message))
+        return
+    yield rebuilt(quoted, todo, parse_items("".join(pieces), len(todo)), language, name)
+
+
+def rebuilt(
+    quoted: CitedAnswer, todo: Sequence[_Line], items: dict[int, str], language: str, name: str
+) -> CitedAnswer:
+    """The quoted answer with each accepted translation in place of its line."""
+    lines = quoted.answer.splitlines()
+    note_prefix = messages(language)["quoted_note"].split("{", 1)[0]
+    translated_from: list[str] = []
+    still_quoted: list[str] = []
+    for k, line in enumerate(todo, 1):
+        translation = items.get(k, "")
+        if accepted(line, translation, language):
+            lines[line.index] = f"- {translation}{line.tail}"
+            if line.language not in translated_from:
+                translated_from.append(line.language)
+        elif line.language not in still_quoted:
+            still_quoted.append(line.language)
+    if not translated_from:
+        return quoted
+    kept = [ln for ln in lines if not ln.startswith(note_prefix)]
+    if not still_quoted:
+        kept[0] = _strip_quoted_in(kept[0], language)
+    else:
+        kept.append(quoted_note(language, still_quoted))
+    kept.append(text(language, "translated_note",
+                     languages=language_list(language, translated_from)))
+    return CitedAnswer("\n".join(kept), language, quoted.citations, found=True, generator=name)
+
+
+class TranslatedAnswerer:
+    """The extractive answer, its foreign quotes translated by a chat model."""
+
+    def __init__(self, model: BaseChatModel, name: str, extractive: ExtractiveAnswerer) -> None:
+        self.model = model
+        self.name = name
+        self.extractive = extractive
+
+    def answer(
+        self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
+    ) -> CitedAnswer:
+        return final_answer(self.stream(question, language, vector, hits))
+
+    def stream(
+        self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
+    ) -> Iterator[str | CitedAnswer]:
+        quoted = self.extractive.answer(question, language, vector, hits)
+        yield from translate_answer(self.model, quoted, language, self.name)
