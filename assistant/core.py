@@ -184,7 +184,7 @@ class Assistant:
         from assistant.generation.translate import TranslatedAnswerer
 
         if self.settings.answer_style == "translate":
-            return TranslatedAnswerer(model, self.generator_name, self._extractive())
+            return TranslatedAnswerer(model, self.generator_name, self._extractive(), self.embedder)
         return GeneratedAnswerer(model, self.generator_name, self.embedder, self._extractive(),
                                  self.settings.llm_passages)
 

@@ -199,7 +199,8 @@ def generated_summary(assistant: Assistant, choice: SectionChoice, language: str
         from assistant.answer import final_answer
         from assistant.generation.translate import translate_answer
 
-        return final_answer(translate_answer(model, fallback, language, assistant.generator_name))
+        return final_answer(translate_answer(model, fallback, language, assistant.generator_name,
+                                             assistant.embedder))
     m = messages(language)
     lang_name = language_name(language, language)
     budget = (settings.llm_context - settings.llm_max_tokens - 300) * CHARS_PER_TOKEN

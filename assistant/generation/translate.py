@@ -17,12 +17,14 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import CitedAnswer, final_answer
-from assistant.extractive import ExtractiveAnswerer, quoted_note
+from assistant.extractive import ExtractiveAnswerer, quoted_note, same_fact
 from assistant.language import detect_language
 from assistant.messages import language_list, language_name, messages, text
 from assistant.store import SearchHit
@@ -105,7 +107,8 @@ def _strip_quoted_in(header: str, language: str) -> str:
 
 
 def translate_answer(
-    model: BaseChatModel, quoted: CitedAnswer, language: str, name: str
+    model: BaseChatModel, quoted: CitedAnswer, language: str, name: str,
+    embedder: Embeddings | None = None,
 ) -> Iterator[str | CitedAnswer]:
     """Yields the model's translation as it comes, then the answer with its foreign
     quoted lines in `language`; the quoted answer (with a note) if the model fails."""
@@ -128,11 +131,42 @@ def translate_answer(
         message = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
         yield quoted.with_note(text(language, "generator_failed", reason=message))
         return
-    yield rebuilt(quoted, todo, parse_items("".join(pieces), len(todo)), language, name)
+    yield rebuilt(quoted, todo, parse_items("".join(pieces), len(todo)), language, name,
+                  embedder)
+
+
+def merge_repeats(lines: list[str], embedder: Embeddings) -> list[str]:
+    """Lines that state one fact, once translated into one language (two reports'
+    wordings that the quoted answer kept apart), become the first line citing both."""
+    bullets = [(i, m) for i, line in enumerate(lines) if (m := _BULLET.match(line))]
+    if len(bullets) < 2:
+        return lines
+    bodies = [m.group("body").strip() for _, m in bullets]
+    vectors = np.asarray(embedder.embed_documents(bodies))
+    repeats: dict[int, int] = {}  # a later line -> the first line that states its fact
+    for b in range(len(bullets)):
+        for a in range(b):
+            if a not in repeats and same_fact(vectors[a], vectors[b], bodies[a], bodies[b]):
+                repeats[b] = a
+                break
+    merged = list(lines)
+    for a in sorted(set(repeats.values())):
+        i, match = bullets[a]
+        tail = match.group("tail")
+        run = re.match(r"\s*(?:\[\d+\])+", tail)
+        assert run is not None  # the tail starts with its markers
+        have = re.findall(r"\[\d+\]", run.group(0))
+        extra = [mark for b, first in repeats.items() if first == a
+                 for mark in re.findall(r"\[\d+\]", bullets[b][1].group("tail"))]
+        new = "".join(mark for mark in dict.fromkeys(extra) if mark not in have)
+        merged[i] = f"- {bodies[a]}{run.group(0)}{new}{tail[run.end():]}"
+    dropped = {bullets[b][0] for b in repeats}
+    return [line for k, line in enumerate(merged) if k not in dropped]
 
 
 def rebuilt(
-    quoted: CitedAnswer, todo: Sequence[_Line], items: dict[int, str], language: str, name: str
+    quoted: CitedAnswer, todo: Sequence[_Line], items: dict[int, str], language: str, name: str,
+    embedder: Embeddings | None = None,
 ) -> CitedAnswer:
     """The quoted answer with each accepted translation in place of its line."""
     lines = quoted.answer.splitlines()
@@ -149,6 +183,8 @@ def rebuilt(
             still_quoted.append(line.language)
     if not translated_from:
         return quoted
+    if embedder is not None:
+        lines = merge_repeats(lines, embedder)
     kept = [ln for ln in lines if not ln.startswith(note_prefix)]
     if not still_quoted:
         kept[0] = _strip_quoted_in(kept[0], language)
@@ -162,10 +198,14 @@ def rebuilt(
 class TranslatedAnswerer:
     """The extractive answer, its foreign quotes translated by a chat model."""
 
-    def __init__(self, model: BaseChatModel, name: str, extractive: ExtractiveAnswerer) -> None:
+    def __init__(
+        self, model: BaseChatModel, name: str, extractive: ExtractiveAnswerer,
+        embedder: Embeddings | None = None,
+    ) -> None:
         self.model = model
         self.name = name
         self.extractive = extractive
+        self.embedder = embedder
 
     def answer(
         self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
@@ -176,4 +216,4 @@ class TranslatedAnswerer:
         self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
     ) -> Iterator[str | CitedAnswer]:
         quoted = self.extractive.answer(question, language, vector, hits)
-        yield from translate_answer(self.model, quoted, language, self.name)
+        yield from translate_answer(self.model, quoted, language, self.name, self.embedder)

@@ -154,3 +154,36 @@ def test_the_bundled_model_translates_and_other_models_write() -> None:
     assert Settings(generator="auto", llm_model_path="/m/qwen7b.gguf").answer_style == "write"
     assert Settings(generator="ollama").answer_style == "write"
     assert Settings(generator="ollama", llm_style="translate").answer_style == "translate"
+
+
+class VectorsByText:
+    """Embeddings that give sentences sharing their first word one vector."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        axes = {"Chili": [1.0, 0.0], "De": [0.0, 1.0]}
+        return [axes.get(t.split()[0], [0.6, 0.8]) for t in texts]
+
+
+def test_two_reports_saying_one_thing_become_one_line_once_translated() -> None:
+    quoted = CitedAnswer(
+        "\n".join([
+            text("nl", "according_to"),
+            f"- {SPANISH} [1]",
+            "- Chile leads the index with 73.07 points, ahead of Brazil and Uruguay. [2]",
+            f"- {ENGLISH} [3]",
+        ]),
+        "nl", [cite(1, "es"), cite(2, "en"), cite(3, "en")],
+    )
+    reply = (
+        "1. Chili staat bovenaan de index met 73,07 punten, gevolgd door Brazilië en Uruguay.\n"
+        "2. Chili leidt de index met 73,07 punten, voor Brazilië en Uruguay.\n"
+        "3. De eerste editie verscheen in 2023 en besloeg 12 landen."
+    )
+    answer = final_answer(translate_answer(fake(reply), quoted, "nl", "llamacpp",
+                                           VectorsByText()))  # type: ignore[arg-type]
+    bullets = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert bullets == [
+        "- Chili staat bovenaan de index met 73,07 punten, gevolgd door Brazilië en Uruguay."
+        " [1][2]",
+        "- De eerste editie verscheen in 2023 en besloeg 12 landen. [3]",
+    ]
