@@ -282,10 +282,63 @@ def source_rank(hits: Sequence[Any], q: Question) -> int | None:
     )
 
 
+# Spelled-out powers of ten and "per cent" in the three languages, so that a figure
+# counts in any of its spellings: a translated answer writes "227 miljard" or
+# "227.000 miljoen" for "227.000 millones", and "23%" for "23 %".
+_SCALES = {
+    "mil millones": 1e9, "thousand": 1e3, "duizend": 1e3, "mil": 1e3,
+    "millions": 1e6, "million": 1e6, "miljoen": 1e6, "millones": 1e6, "millon": 1e6,
+    "billions": 1e9, "billion": 1e9, "miljard": 1e9,
+    "trillion": 1e12, "biljoen": 1e12, "billones": 1e12, "billon": 1e12,
+}
+_PERCENT = ("%", "percent", "per cent", "procent", "por ciento")
+_QUANTITY = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\d])\s*"
+    r"(" + "|".join(re.escape(w) for w in sorted([*_SCALES, *_PERCENT], key=len, reverse=True))
+    + r")?(?![a-z])"
+)
+
+
+def _readings(number: str) -> set[float]:
+    """The values a written number can have: "227.000" is 227000 in Spanish and Dutch
+    and 227.0 in English; "1,12" is 1.12."""
+    groups = re.split(r"[.,]", number)
+    values = {float(number.replace(",", "."))} if len(groups) <= 2 else set()
+    if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]):
+        values.add(float("".join(groups)))
+    return values
+
+
+def quantities(text: str) -> set[tuple[float, bool]]:
+    """(value, is a percentage) of every figure in a folded text, scale words applied."""
+    found = set()
+    for match in _QUANTITY.finditer(text):
+        word = match.group(2) or ""
+        scale = _SCALES.get(word, 1.0)
+        for value in _readings(match.group(1)):
+            found.add((float(f"{value * scale:.6g}"), word in _PERCENT))
+    return found
+
+
+def _is_quantity(alt: str) -> bool:
+    """Whether a key fact is a figure alone ("227.000 millones", "23 %")."""
+    match = _QUANTITY.fullmatch(alt.strip())
+    return bool(match) and bool(match.group(2) or re.search(r"[.,%]", alt))
+
+
 def facts_found(answer_text: str, q: Question) -> int:
-    """How many of the question's key facts the answer holds (any spelling)."""
+    """How many of the question's key facts the answer holds (any spelling; a figure
+    also in another language's spelling of the same value)."""
     text = _normalise(answer_text)
-    return sum(any(_normalise(alt) in text for alt in alts) for alts in q.key_facts)
+    folded = fold(answer_text)
+    held = quantities(folded)
+
+    def holds(alt: str) -> bool:
+        if _normalise(alt) in text:
+            return True
+        return _is_quantity(fold(alt)) and bool(quantities(fold(alt)) & held)
+
+    return sum(any(holds(alt) for alt in alts) for alts in q.key_facts)
 
 
 def evaluate_question(assistant: Assistant, q: Question) -> QuestionResult:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import FLOORS, evaluate_all, load_questions, write_reports
+from assistant.evaluation import (
+    FLOORS,
+    Question,
+    evaluate_all,
+    facts_found,
+    load_questions,
+    write_reports,
+)
 from tests.conftest import CORPUS, HEAT_CORPUS, ROOT
 
 pytestmark = pytest.mark.slow
@@ -111,3 +118,25 @@ def test_eval_takes_a_folder_of_documents_with_its_questions(tmp_path: Path) -> 
     test = json.loads((out / "test" / "evaluation.json").read_text())
     assert dev["questions"] == 1 and test["questions"] == 1
     assert dev["hit_at_5"] == 1.0 and test["hit_at_5"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "found"),
+    [
+        ("Unos 227.000 millones de dólares, un 23 % más.", 2),  # as the key facts spell them
+        ("Tot ongeveer 227 miljard dollar, een stijging van 23%.", 2),
+        ("To about 227 billion dollars, up 23 per cent.", 2),
+        ("De verliezen stegen tot 227.000 miljoen dollar.", 1),
+        ("227.000 dollar, 23 landen", 0),  # another value; 23 is not 23 %
+        ("In 2023 the losses rose to 2.27 billion.", 0),
+    ],
+)
+def test_a_figure_counts_in_any_language_s_spelling_of_its_value(answer: str, found: int) -> None:
+    q = Question("x", "nl", "?", True, [], [["227.000 millones"], ["23 %"]])
+    assert facts_found(answer, q) == found
+
+
+def test_words_and_plain_numbers_still_match_as_written() -> None:
+    q = Question("x", "en", "?", True, [], [["six times", "zes keer"], ["102"], ["73,07"]])
+    assert facts_found("zes keer zoveel, 102 subindicatoren, score 73.07", q) == 3
+    assert facts_found("sixty times, 101, score 73.7", q) == 0
