@@ -89,6 +89,9 @@ class QuestionResult:
     invalid_markers: int = 0
     unsupported_sentences: int = 0
     duplicated: bool = False  # the answer quotes one fact twice
+    # Share of the answer's sentences (quoted or written) in the question's language.
+    text_in_language: float | None = None
+    answer: str = ""
     split: str = ""
 
 
@@ -121,6 +124,9 @@ class EvaluationReport:
     false_not_found: float = 0.0
     broad_recall: float | None = None
     duplicate_answers: int = 0
+    # Mean share of each answer's sentences that are in the question's language (the
+    # detector on each quoted line or written sentence; quotes keep their source's).
+    text_in_language: float | None = None
     split: str = "all"
     results: list[QuestionResult] = field(default_factory=list)
 
@@ -185,6 +191,8 @@ class EvaluationReport:
             "| Broad questions: key-point recall | "
             + ("–" if self.broad_recall is None else f"{self.broad_recall:.2f}") + " |",
             f"| Answers quoting one fact twice | {self.duplicate_answers} |",
+            "| Answer sentences in the question's language | "
+            + ("–" if self.text_in_language is None else f"{self.text_in_language:.2f}") + " |",
             f"| Latency p50 / p95 | {self.latency_p50_ms:.0f} / {self.latency_p95_ms:.0f} ms |",
         ]
         if self.citation_validity is not None:
@@ -374,8 +382,28 @@ def evaluate_question(assistant: Assistant, q: Question) -> QuestionResult:
         invalid_markers=len(answer.invalid_markers),
         unsupported_sentences=len(answer.unsupported),
         duplicated=answer.found and _duplicated(assistant, answer.answer),
+        text_in_language=_share_in_language(answer.answer, q.language) if answer.found else None,
+        answer=answer.answer,
         split=q.split,
     )
+
+
+def answer_sentences(answer: str) -> list[str]:
+    """The sentences an answer states: its "- " lines without their markers, or else its
+    sentences; notes in parentheses and names or figures alone are left out."""
+    lines = [line[2:] for line in answer.splitlines() if line.startswith("- ")]
+    if not lines:
+        lines = re.split(r"(?<=[.!?])\s+", answer)
+    bare = [re.sub(r"\s+(?=[.!?,;:])", "", re.sub(r"\[\d+\]|\(.*?\)", "", line)).strip()
+            for line in lines]
+    return [b for b in bare if len(re.findall(r"[^\W\d_]{2,}", b)) >= 3]
+
+
+def _share_in_language(answer: str, asked: str) -> float | None:
+    sentences = answer_sentences(answer)
+    if not sentences:
+        return None
+    return sum(detect_language(s, asked) == asked for s in sentences) / len(sentences)
 
 
 def _text_language(answer: str, asked: str) -> str:
@@ -477,12 +505,18 @@ def summarise(
             mean([r.facts_found / r.facts_total for r in broad]) if broad else None
         ),
         duplicate_answers=sum(r.duplicated for r in results),
+        text_in_language=_mean_or_none([r.text_in_language for r in results]),
         split=split,
         latency_p50_ms=_percentile(latencies, 50),
         latency_p95_ms=_percentile(latencies, 95),
         settings={k: str(v) for k, v in settings.items()},
         results=results,
     )
+
+
+def _mean_or_none(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.fmean(known) if known else None
 
 
 def write_reports(report: EvaluationReport, out_dir: Path) -> tuple[Path, Path]:

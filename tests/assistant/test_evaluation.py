@@ -10,6 +10,7 @@ import pytest
 from assistant.evaluation import (
     FLOORS,
     Question,
+    answer_sentences,
     evaluate_all,
     facts_found,
     load_questions,
@@ -140,3 +141,11 @@ def test_words_and_plain_numbers_still_match_as_written() -> None:
     q = Question("x", "en", "?", True, [], [["six times", "zes keer"], ["102"], ["73,07"]])
     assert facts_found("zes keer zoveel, 102 subindicatoren, score 73.07", q) == 3
     assert facts_found("sixty times, 101, score 73.7", q) == 0
+
+
+def test_the_sentences_of_an_answer_are_its_lines_or_its_sentences() -> None:
+    quoted = ("Volgens de documenten:\n- Chile encabeza el índice con 73,07 puntos. [1] (ook "
+              "Engels [2])\n- Chili | 73,07 [1]\n(Geciteerd in het Spaans.)")
+    assert answer_sentences(quoted) == ["Chile encabeza el índice con 73,07 puntos."]
+    written = "Chili staat bovenaan [1]. Brazilië en Uruguay volgen [2]! Ja."
+    assert answer_sentences(written) == ["Chili staat bovenaan.", "Brazilië en Uruguay volgen!"]
