@@ -27,7 +27,9 @@ from assistant.answer import CitedAnswer, final_answer
 from assistant.extractive import ExtractiveAnswerer, quoted_note, same_fact
 from assistant.language import detect_language
 from assistant.messages import language_list, language_name, messages, text
+from assistant.names import find_names
 from assistant.store import SearchHit
+from assistant.textnorm import fold
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,9 @@ _NUMBER = re.compile(r"\d[\d.,]*\d|\d")
 _ITEM = re.compile(r"^\s*(\d{1,2})\s*[.):]\s*(.*)$")
 _MARKER = re.compile(r"\s*\[\d+\]")
 MIN_WORDS = 3  # a name or a figure alone reads the same in every language
+# Least cosine (multilingual embedder) between a quote and its translation; fitted on
+# the development questions (README, "Answers in the asker's language").
+MIN_SIMILARITY = 0.0
 
 
 @dataclass(frozen=True)
@@ -88,10 +93,21 @@ def parse_items(raw: str, count: int) -> dict[int, str]:
     return {n: _MARKER.sub("", t).strip() for n, t in items.items()}
 
 
-def accepted(source: _Line, translated: str, language: str) -> bool:
-    """A translation stands in for the quote only if it keeps the quote's numbers and is
-    in the asked language: a small model may otherwise drop or change a figure."""
+def _places(text_: str) -> set[str]:
+    """The countries and regions a text names (CLDR), whatever the spelling."""
+    return {name.key for _, name in find_names(fold(text_))}
+
+
+def accepted(source: _Line, translated: str, language: str, similarity: float = 1.0) -> bool:
+    """A translation stands in for the quote only if it keeps the quote's numbers and
+    places, is in the asked language, and means what the quote says (embedding
+    similarity across languages): a small model may drop or change a figure, turn "the
+    United States and Europe" into "the East and the West", or drop a clause."""
     if not translated or _digits(translated) != _digits(source.body):
+        return False
+    if not _places(source.body) <= _places(translated):
+        return False
+    if similarity < MIN_SIMILARITY:
         return False
     return detect_language(translated, language) == language
 
@@ -117,7 +133,8 @@ def translate_answer(
         yield quoted
         return
     numbered = "\n".join(f"{k}. {line.body}" for k, line in enumerate(todo, 1))
-    chain = translate_prompt(language) | model | StrOutputParser()
+    # Greedy decoding: a translation has one best answer, and sampling only adds errors.
+    chain = translate_prompt(language) | model.bind(temperature=0.0) | StrOutputParser()
     # The header first, so the streamed text reads as the answer taking shape.
     yield quoted.answer.splitlines()[0] + "\n"
     pieces: list[str] = []
@@ -133,6 +150,20 @@ def translate_answer(
         return
     yield rebuilt(quoted, todo, parse_items("".join(pieces), len(todo)), language, name,
                   embedder)
+
+
+def _similarities(
+    todo: Sequence[_Line], items: dict[int, str], embedder: Embeddings | None
+) -> dict[int, float]:
+    """Cosine of each translation to its quote (unit vectors), by item number."""
+    numbered = [k for k in range(1, len(todo) + 1) if items.get(k)]
+    if embedder is None or not numbered:
+        return {}
+    vectors = np.asarray(embedder.embed_documents(
+        [todo[k - 1].body for k in numbered] + [items[k] for k in numbered]
+    ))
+    half = len(numbered)
+    return {k: float(vectors[i] @ vectors[half + i]) for i, k in enumerate(numbered)}
 
 
 def merge_repeats(lines: list[str], embedder: Embeddings) -> list[str]:
@@ -173,9 +204,10 @@ def rebuilt(
     note_prefix = messages(language)["quoted_note"].split("{", 1)[0]
     translated_from: list[str] = []
     still_quoted: list[str] = []
+    similarity = _similarities(todo, items, embedder)
     for k, line in enumerate(todo, 1):
         translation = items.get(k, "")
-        if accepted(line, translation, language):
+        if accepted(line, translation, language, similarity.get(k, 1.0)):
             lines[line.index] = f"- {translation}{line.tail}"
             if line.language not in translated_from:
                 translated_from.append(line.language)

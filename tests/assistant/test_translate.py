@@ -187,3 +187,12 @@ def test_two_reports_saying_one_thing_become_one_line_once_translated() -> None:
         " [1][2]",
         "- De eerste editie verscheen in 2023 en besloeg 12 landen. [3]",
     ]
+
+
+def test_a_translation_that_loses_a_place_stays_quoted() -> None:
+    body = "Goed opgeleide specialisten vertrekken naar de Verenigde Staten en naar Europa."
+    line = foreign_lines(CitedAnswer(f"x\n- {body} [1]", "es", [cite(1, "nl")]), "es")[0]
+    assert accepted(line, "Los especialistas se van a Estados Unidos y a Europa.", "es")
+    assert not accepted(line, "Los especialistas se desplazan hacia el Este y el Oeste.", "es")
+    assert not accepted(line, "Los especialistas se van a Estados Unidos y a Europa.", "es",
+                        similarity=-1.0)
