@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs of a chat, oldest first
+# In an answer's text, the line under a translated "- " line that quotes its source as
+# written (a Markdown quote inside the list item).
+ORIGINAL_PREFIX = "  > "
 
 
 @dataclass(frozen=True)

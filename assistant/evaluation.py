@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from assistant.answer import ORIGINAL_PREFIX
 from assistant.core import Assistant
 from assistant.language import SUPPORTED, detect_language
 from assistant.textnorm import fold
@@ -91,6 +92,8 @@ class QuestionResult:
     duplicated: bool = False  # the answer quotes one fact twice
     # Share of the answer's sentences (quoted or written) in the question's language.
     text_in_language: float | None = None
+    # Key facts in the answer without the quotes kept under translated lines.
+    facts_without_originals: int = 0
     answer: str = ""
     split: str = ""
 
@@ -127,6 +130,9 @@ class EvaluationReport:
     # Mean share of each answer's sentences that are in the question's language (the
     # detector on each quoted line or written sentence; quotes keep their source's).
     text_in_language: float | None = None
+    # Key-fact recall of the answer's own lines alone: without the quotes that the
+    # "translate" style keeps under each translated line.
+    key_fact_recall_without_originals: float | None = None
     split: str = "all"
     results: list[QuestionResult] = field(default_factory=list)
 
@@ -187,6 +193,9 @@ class EvaluationReport:
             f"| Answer in the question's language | {self.answer_language_accuracy:.2f} |",
             f"| Question language detected | {self.question_language_accuracy:.2f} |",
             f"| Key-fact recall in the answer | {self.key_fact_recall:.2f} |",
+            "| … without the quotes kept under translated lines | "
+            + ("–" if self.key_fact_recall_without_originals is None
+               else f"{self.key_fact_recall_without_originals:.2f}") + " |",
             f"| Answerable but said not found | {self.false_not_found:.2f} |",
             "| Broad questions: key-point recall | "
             + ("–" if self.broad_recall is None else f"{self.broad_recall:.2f}") + " |",
@@ -383,8 +392,15 @@ def evaluate_question(assistant: Assistant, q: Question) -> QuestionResult:
         unsupported_sentences=len(answer.unsupported),
         duplicated=answer.found and _duplicated(assistant, answer.answer),
         text_in_language=_share_in_language(answer.answer, q.language) if answer.found else None,
+        facts_without_originals=facts_found(_without_originals(answer.answer), q),
         answer=answer.answer,
         split=q.split,
+    )
+
+
+def _without_originals(answer: str) -> str:
+    return "\n".join(
+        line for line in answer.splitlines() if not line.startswith(ORIGINAL_PREFIX)
     )
 
 
@@ -506,6 +522,9 @@ def summarise(
         ),
         duplicate_answers=sum(r.duplicated for r in results),
         text_in_language=_mean_or_none([r.text_in_language for r in results]),
+        key_fact_recall_without_originals=mean(
+            [r.facts_without_originals / r.facts_total for r in answerable if r.facts_total]
+        ),
         split=split,
         latency_p50_ms=_percentile(latencies, 50),
         latency_p95_ms=_percentile(latencies, 95),

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from assistant.answer import ORIGINAL_PREFIX
 from assistant.highlight import mark_spans
 from assistant.messages import file_error, language_name, ui_text
 
@@ -103,6 +104,8 @@ def render_answer(answer: Mapping[str, Any], lang: str) -> str:
         # and escape only the document text after the bullet.
         if line.startswith(_BULLET):
             lines.append(_BULLET + _link_markers(escape_text(line[len(_BULLET):]), known))
+        elif line.startswith(ORIGINAL_PREFIX):
+            lines.append(ORIGINAL_PREFIX + escape_text(line[len(ORIGINAL_PREFIX):]))
         else:
             lines.append(_link_markers(escape_text(line), known))
     message = "\n".join(lines)
@@ -118,6 +121,8 @@ def render_partial(text: str) -> str:
     """A streaming answer so far: escaped, markers not yet linked."""
     return "\n".join(
         _BULLET + escape_text(line[len(_BULLET):]) if line.startswith(_BULLET)
+        else ORIGINAL_PREFIX + escape_text(line[len(ORIGINAL_PREFIX):])
+        if line.startswith(ORIGINAL_PREFIX)
         else escape_text(line)
         for line in text.splitlines()
     )

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 
 from assistant import Settings
-from assistant.answer import Citation, CitedAnswer, final_answer
+from assistant.answer import ORIGINAL_PREFIX, Citation, CitedAnswer, final_answer
 from assistant.extractive import quoted_note
 from assistant.generation.translate import (
     accepted,
@@ -100,10 +100,15 @@ def test_translated_lines_replace_the_quotes_and_the_note_says_so() -> None:
     assert "Nederlands" in prompt and SPANISH in prompt and ENGLISH in prompt
     assert DUTCH not in prompt and ROW not in prompt
     lines = answer.answer.splitlines()
-    assert lines[1] == ("- Chili staat bovenaan de index met 73,07 punten, gevolgd door Brazilië "
-                        "en Uruguay. [1] (ook Engels [4])")
-    assert lines[2] == "- De eerste editie verscheen in 2023 en besloeg 12 landen. [2]"
-    assert lines[3] == f"- {DUTCH} [3]" and lines[4] == f"- {ROW} [1]"
+    # Each translation, with its quote under it as written.
+    assert lines[1:5] == [
+        "- Chili staat bovenaan de index met 73,07 punten, gevolgd door Brazilië en Uruguay. "
+        "[1] (ook Engels [4])",
+        f"{ORIGINAL_PREFIX}{SPANISH}",
+        "- De eerste editie verscheen in 2023 en besloeg 12 landen. [2]",
+        f"{ORIGINAL_PREFIX}{ENGLISH}",
+    ]
+    assert lines[5] == f"- {DUTCH} [3]" and lines[6] == f"- {ROW} [1]"
     assert quoted_note("nl", ["es", "en"]) not in answer.answer
     assert lines[-1] == text("nl", "translated_note", languages="Spaans en Engels")
     assert answer.generator == "llamacpp" and answer.citations == quoted_answer().citations
@@ -160,7 +165,7 @@ class VectorsByText:
     """Embeddings that give sentences sharing their first word one vector."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        axes = {"Chili": [1.0, 0.0], "De": [0.0, 1.0]}
+        axes = {"Chili": [1.0, 0.0], "Chile": [1.0, 0.0], "De": [0.0, 1.0], "The": [0.0, 1.0]}
         return [axes.get(t.split()[0], [0.6, 0.8]) for t in texts]
 
 
@@ -181,7 +186,9 @@ def test_two_reports_saying_one_thing_become_one_line_once_translated() -> None:
     )
     answer = final_answer(translate_answer(fake(reply), quoted, "nl", "llamacpp",
                                            VectorsByText()))  # type: ignore[arg-type]
-    bullets = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    lines = answer.answer.splitlines()
+    bullets = [line for line in lines if line.startswith("- ")]
+    assert lines[2] == f"{ORIGINAL_PREFIX}{SPANISH}"  # the first wording's quote
     assert bullets == [
         "- Chili staat bovenaan de index met 73,07 punten, gevolgd door Brazilië en Uruguay."
         " [1][2]",
