@@ -1,6 +1,7 @@
 # Two commands do everything:
-#   make run   - create .venv, install, index the sample corpus (incremental), serve the web UI;
-#               `make run GENERATOR=auto`: the bundled local model takes over once it is ready
+#   make run   - create .venv, install, index the sample corpus (incremental), serve the web UI,
+#               and get the bundled local model ready in the background; it takes over once
+#               ready (`make run GENERATOR=extractive`: quotes only, no model)
 #   make test  - install test extras and Chromium, lint, run the whole test suite
 #               (the server-mode store tests start their own `chroma run`)
 
@@ -37,9 +38,10 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # GENERATOR=auto: quotes at once; the app joins the bundled model, builds llama.cpp if it
-# is missing (about 9 minutes, once per machine: pip keeps the wheel), then answers with it.
-# Quoted answers stay the default: they recall more key facts than the 1.5B model's (README).
-GENERATOR ?= extractive
+# is missing (about 9 minutes, once per machine: pip keeps the wheel), then the model
+# translates quoted lines into the question's language (README, "Answers in the asker's
+# language"). GENERATOR=extractive: quotes only.
+GENERATOR ?= auto
 run: install $(VENV)/.installed-model
 	$(BIN)/assistant serve --generator $(GENERATOR) --host $(HOST) --port $(PORT) --ingest corpus/ilia-2025-nl.pdf corpus/ilia-2025-es.pdf corpus/ilia-2025-en.pdf
 

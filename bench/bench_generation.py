@@ -1,4 +1,4 @@
-"""Answers written by the local model: time to first token and to the full answer.
+"""Answers by the local model (translated or written): time to first token and to the full answer.
 
     .venv/bin/python bench/bench_generation.py [--model bundled|PATH.gguf] [--threads N]
                                                [--style translate|write] [--questions N]
