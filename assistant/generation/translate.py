@@ -25,7 +25,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import ORIGINAL_PREFIX, CitedAnswer, final_answer
-from assistant.extractive import ExtractiveAnswerer, quoted_note, same_fact
+from assistant.extractive import ExtractiveAnswerer, same_fact
 from assistant.language import detect_language
 from assistant.messages import language_list, language_name, messages, text
 from assistant.names import find_names
@@ -98,8 +98,9 @@ def parse_items(raw: str, count: int) -> dict[int, str]:
 
 
 def _places(text_: str) -> set[str]:
-    """The countries and regions a text names (CLDR), whatever the spelling."""
-    return {name.key for _, name in find_names(fold(text_))}
+    """The countries and regions a text names (CLDR), whatever the spelling. Language
+    names are left out: "Latin American" names no language."""
+    return {name.key for _, name in find_names(fold(text_)) if name.key.startswith("territory:")}
 
 
 def accepted(source: _Line, translated: str, language: str, similarity: float = 1.0) -> bool:
@@ -236,7 +237,8 @@ def rebuilt(
     if not still_quoted:
         kept[0] = _strip_quoted_in(kept[0], language)
     else:
-        kept.append(quoted_note(language, still_quoted))
+        kept.append(text(language, "untranslated_note",
+                         languages=language_list(language, still_quoted)))
     kept.append(text(language, "translated_note",
                      languages=language_list(language, translated_from)))
     return CitedAnswer("\n".join(kept), language, quoted.citations, found=True, generator=name)

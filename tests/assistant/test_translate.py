@@ -121,7 +121,8 @@ def test_a_rejected_line_stays_quoted_and_its_language_is_still_named() -> None:
     )
     answer = final_answer(translate_answer(fake(reply), quoted_answer(), "nl", "llamacpp"))
     assert f"- {SPANISH} [1] (ook Engels [4])" in answer.answer
-    assert quoted_note("nl", ["es"]) in answer.answer
+    assert quoted_note("nl", ["es"]) not in answer.answer  # a model did try
+    assert text("nl", "untranslated_note", languages="Spaans") in answer.answer
     assert text("nl", "translated_note", languages="Engels") in answer.answer
 
 
