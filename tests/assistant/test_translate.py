@@ -204,3 +204,22 @@ def test_a_translation_that_loses_a_place_stays_quoted() -> None:
     assert not accepted(line, "Los especialistas se desplazan hacia el Este y el Oeste.", "es")
     assert not accepted(line, "Los especialistas se van a Estados Unidos y a Europa.", "es",
                         similarity=-1.0)
+
+
+class DiesMidway(GenericFakeChatModel):
+    """Writes a few pieces, then fails as a crashed runtime would."""
+
+    def _stream(self, *args: Any, **kwargs: Any):  # noqa: ANN202
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        yield ChatGenerationChunk(message=AIMessageChunk(content="1. Chili staat"))
+        raise RuntimeError("llama_decode returned -1")
+
+
+def test_a_model_that_dies_mid_translation_gives_the_quotes_with_the_reason() -> None:
+    events = list(translate_answer(DiesMidway(messages=iter([])), quoted_answer(), "nl", "x"))
+    assert "1. Chili staat" in "".join(e for e in events if isinstance(e, str))
+    answer = final_answer(events)
+    assert answer.generator == "extractive" and "llama_decode returned -1" in answer.answer
+    assert quoted_answer().answer in answer.answer

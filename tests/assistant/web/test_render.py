@@ -92,6 +92,21 @@ def test_answer_links_its_markers_to_the_sources_and_escapes_the_rest() -> None:
     assert message.rstrip().endswith("Report &lt;b&gt;title&lt;/b&gt; — report.md, Page 3")
 
 
+def test_the_quote_under_a_translated_line_is_a_quote_in_that_list_item() -> None:
+    message = render_answer(
+        {
+            "answer": "Volgens de documenten:\n- Chili staat bovenaan. [1]\n"
+            "  > Chile <b>encabeza</b> el índice [1].",
+            "citations": [_citation()],
+        },
+        "nl",
+    )
+    lines = message.splitlines()
+    assert lines[1] == "- Chili staat bovenaan. [\\[1\\]](#source-1)"
+    # Kept as a Markdown quote, escaped, and its words are not taken for a marker.
+    assert lines[2] == "  > Chile &lt;b&gt;encabeza&lt;/b&gt; el índice \\[1\\]."
+
+
 def test_answer_labels_follow_the_ui_language() -> None:
     answer = {"answer": "Chile lidera [1].", "citations": [_citation()]}
     spanish = render_answer(answer, "es")
