@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -25,7 +25,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import ORIGINAL_PREFIX, CitedAnswer, final_answer
-from assistant.extractive import ExtractiveAnswerer, same_fact
+from assistant.extractive import ExtractiveAnswerer, quoted_note, same_fact
 from assistant.language import detect_language
 from assistant.messages import language_list, language_name, messages, text
 from assistant.names import find_names
@@ -223,7 +223,10 @@ def rebuilt(
         elif line.language not in still_quoted:
             still_quoted.append(line.language)
     if not translated_from:
-        return quoted
+        # The model did try: the note must not promise that one would translate.
+        note = quoted_note(language, still_quoted)
+        return replace(quoted, answer=quoted.answer.replace(note, text(
+            language, "untranslated_note", languages=language_list(language, still_quoted))))
     merged = merge_repeats(lines, embedder) if embedder is not None else list(lines)
     kept: list[str] = []
     for i, line in enumerate(merged):

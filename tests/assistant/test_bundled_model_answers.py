@@ -18,8 +18,10 @@ from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.slow
 
-# Dutch asks the Spanish report, Spanish the Dutch one, English the Spanish one.
-QUESTION_IDS = ("nl-05", "es-02", "en-04")
+# Dutch asks the Spanish report, Spanish the Dutch one, English the Spanish one; each
+# quoted answer holds prose in the report's language (a table row alone, as for nl-05,
+# may stay quoted when its translation fails a check).
+QUESTION_IDS = ("nl-01", "es-02", "en-04")
 
 
 @pytest.fixture(scope="module")

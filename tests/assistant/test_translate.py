@@ -126,9 +126,13 @@ def test_a_rejected_line_stays_quoted_and_its_language_is_still_named() -> None:
     assert text("nl", "translated_note", languages="Engels") in answer.answer
 
 
-def test_nothing_accepted_leaves_the_quoted_answer() -> None:
+def test_nothing_accepted_leaves_the_quotes_and_says_why() -> None:
     answer = final_answer(translate_answer(fake("Sorry, I cannot."), quoted_answer(), "nl", "x"))
-    assert answer == quoted_answer()
+    assert answer.generator == "extractive" and answer.citations == quoted_answer().citations
+    assert answer.answer == quoted_answer().answer.replace(
+        quoted_note("nl", ["es", "en"]),
+        text("nl", "untranslated_note", languages="Spaans en Engels"),
+    )
 
 
 def test_the_header_loses_quoted_in_once_every_line_is_translated() -> None:
