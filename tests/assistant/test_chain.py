@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatResult
 
 from assistant import Assistant
@@ -23,6 +23,7 @@ from assistant.generation.chain import (
 from assistant.guard import REDACTED, defuse
 from assistant.messages import text
 from assistant.store import SearchHit
+from tests.support.chat_models import SEEN, RecordingModel, fake
 
 QUESTION = "Welke landen bereidden in 2025 nog een nationale AI-strategie voor?"
 
@@ -42,21 +43,6 @@ def hit(n: int, body: str, lang: str = "es") -> SearchHit:
         0.9,
         0.05,
     )
-
-
-def fake(*replies: str) -> GenericFakeChatModel:
-    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
-
-
-SEEN: list[list[BaseMessage]] = []
-
-
-class RecordingModel(GenericFakeChatModel):
-    """Remembers the prompts it was given (in SEEN)."""
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        SEEN.append(messages)
-        return super()._generate(messages, *args, **kwargs)
 
 
 class BrokenModel(GenericFakeChatModel):

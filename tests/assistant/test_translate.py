@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessage
 
 from assistant import Settings
 from assistant.answer import ORIGINAL_PREFIX, Citation, CitedAnswer, final_answer
@@ -20,6 +19,7 @@ from assistant.generation.translate import (
     translate_answer,
 )
 from assistant.messages import text
+from tests.support.chat_models import SEEN, RecordingModel, fake
 
 SPANISH = "Chile encabeza el índice con 73,07 puntos, seguido de Brasil y Uruguay."
 ENGLISH = "The first edition was released in 2023 and covered 12 countries."
@@ -42,19 +42,6 @@ def quoted_answer() -> CitedAnswer:
     ]
     citations = [cite(1, "es"), cite(2, "en"), cite(3, "nl"), cite(4, "en")]
     return CitedAnswer("\n".join(lines), "nl", citations)
-
-
-def fake(*replies: str) -> GenericFakeChatModel:
-    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
-
-
-SEEN: list[list[BaseMessage]] = []
-
-
-class RecordingModel(GenericFakeChatModel):
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        SEEN.append(messages)
-        return super()._generate(messages, *args, **kwargs)
 
 
 class BrokenModel(GenericFakeChatModel):
