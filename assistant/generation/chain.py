@@ -186,7 +186,7 @@ class GeneratedAnswerer:
                 yield piece
         except Exception as err:  # noqa: BLE001 - any model failure falls back, with a note
             log.warning("generator %s failed: %s", self.name, err)
-            yield quoted.with_note(text(language, "generator_failed", reason=_short(err)))
+            yield quoted.with_note(text(language, "generator_failed", reason=short_reason(err)))
             return
         yield self.finish("".join(pieces), language, hits, quoted)
 
@@ -224,7 +224,8 @@ def checked_or_fallback(
     )
 
 
-def _short(err: Exception) -> str:
+def short_reason(err: Exception) -> str:
+    """A model failure in one line, for the note over the quoted fallback."""
     message = str(err).splitlines()[0] if str(err) else type(err).__name__
     return message[:160]
 

@@ -26,6 +26,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import ORIGINAL_PREFIX, CitedAnswer, final_answer
 from assistant.extractive import ExtractiveAnswerer, quoted_note, same_fact
+from assistant.generation.chain import short_reason
 from assistant.language import detect_language
 from assistant.messages import language_list, language_name, messages, text
 from assistant.names import find_names
@@ -150,8 +151,7 @@ def translate_answer(
             yield piece
     except Exception as err:  # noqa: BLE001 - any model failure falls back, with a note
         log.warning("translation by %s failed: %s", name, err)
-        message = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
-        yield quoted.with_note(text(language, "generator_failed", reason=message))
+        yield quoted.with_note(text(language, "generator_failed", reason=short_reason(err)))
         return
     yield rebuilt(quoted, todo, parse_items("".join(pieces), len(todo)), language, name,
                   embedder)
