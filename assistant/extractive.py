@@ -266,7 +266,12 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.bridge = bridge
         # A document's chunks by id: broad questions are answered from whole sections.
-        self.section_chunks = section_chunks
+        # Read once per answerer (one is made per question): the title gate and the
+        # section answer both read the found documents' sections.
+        self.section_chunks = (
+            functools.lru_cache(maxsize=32)(section_chunks) if section_chunks is not None
+            else None
+        )
         # The passage after a hit: a sentence that introduces a list at the end of one
         # passage is quoted with the list, which the next passage holds.
         self.next_chunk = next_chunk
@@ -371,10 +376,24 @@ class ExtractiveAnswerer:
             top_score=max(h.score for h in hits),
             sentence_similarity=float(similarity.max()),
             coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
-            titled=broad and titled(question, question_language, hits, links),
+            titled=broad and titled(question, question_language, self._sections(hits), links),
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, telling=telling,
         )
+
+    def _sections(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
+        """(language, section path) of the retrieved passages, then of every other section
+        of the documents they come from: a section titled with what a broad question
+        asks about may hold none of the passages retrieval ranked best."""
+        paths = [(str(h.metadata.get("language", "")), str(h.metadata.get("section_path", "")))
+                 for h in hits]
+        if self.section_chunks is not None:
+            for doc_id in dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in hits):
+                if doc_id:
+                    paths += [(str(c.metadata.get("language", "")),
+                               str(c.metadata.get("section_path", "")))
+                              for c in self.section_chunks(doc_id)]
+        return list(dict.fromkeys(paths))
 
     def _with_list(self, sentence: str, hit: SearchHit) -> str:
         """A sentence that ends its passage with a colon, followed by what it introduces

@@ -108,17 +108,16 @@ def topic(question: str) -> str:
 
 
 def titled(
-    question: str, question_language: str, hits: Sequence[SearchHit], links: Links
+    question: str, question_language: str, sections: Sequence[tuple[str, str]], links: Links
 ) -> bool:
-    """Whether a retrieved passage's section, or a section above it, has a title that
-    names what a broad question asks about: at least half of the topic's terms, or
-    their counterparts in the title's language."""
+    """Whether one of the sections ((language, section path) pairs), or a section above
+    it, has a title that names what a broad question asks about: at least half of the
+    topic's terms, or their counterparts in the title's language."""
     asked = set(analyse(topic(question), question_language))
     if not asked:
         return False
-    for hit in hits:
-        lang = str(hit.metadata.get("language", ""))
-        parts = str(hit.metadata.get("section_path", "")).split(SECTION_SEPARATOR)
+    for lang, path in sections:
+        parts = path.split(SECTION_SEPARATOR)
         # A title alone, or with its parent's ("Malaria > Prevention").
         for title in [*parts, *(f"{a} {b}" for a, b in zip(parts, parts[1:], strict=False))]:
             if title and _title_score(asked, title, lang, links, question_language) >= 0.5:
@@ -159,6 +158,32 @@ def _title_score(
     return found / len(asked)
 
 
+def _titled_unit(
+    meta: dict[str, object], asked: set[str], question: str, links: Links,
+    question_language: str,
+) -> tuple[str, float]:
+    """The section a chunk answers from, and how well its title matches the question: the
+    top-level section, or its subsection when the subsection's title, read with its
+    parent's, names more of what is asked ("the explorers" and "4. Tiers > 4.3
+    Explorers"; "prevention of malaria" and "Malaria > Prevention")."""
+    top = _unit(meta)
+    lang = str(meta.get("language", ""))
+    parts = str(meta.get("section_path", "")).split(SECTION_SEPARATOR)
+    depth = top.count(SECTION_SEPARATOR)  # 1 under a document-title heading
+    unit = top
+    title = _title_score(asked, parts[depth], lang, links, question_language) + (
+        _kinds_matched(question, parts[depth])
+    )
+    if len(parts) > depth + 1:
+        sub = _title_score(asked, f"{parts[depth]} {parts[depth + 1]}", lang, links,
+                           question_language) + max(
+            _kinds_matched(question, parts[depth]),
+            _kinds_matched(question, parts[depth + 1]))
+        if sub > title:
+            unit, title = SECTION_SEPARATOR.join(parts[: depth + 2]), sub
+    return unit, title
+
+
 def section_answer(
     answerer: ExtractiveAnswerer,
     question: str,
@@ -177,33 +202,23 @@ def section_answer(
     scores: dict[tuple[str, str], float] = {}
     first_hit: dict[tuple[str, str], SearchHit] = {}
     titles: dict[tuple[str, str], float] = {}
-    for rank, hit in enumerate(hits):
+    found_docs = list(dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in hits))
+    # The retrieved passages count by their rank; the other sections of the documents
+    # they come from count by their title alone (retrieval may rank the passages of the
+    # section a broad question names below others that share its words).
+    others = [c for d in found_docs if d for c in answerer.section_chunks(d)]
+    for rank, hit in [*enumerate(hits), *((None, c) for c in others)]:
         meta = hit.metadata
         doc_id = str(meta.get("doc_id", ""))
         path = str(meta.get("section_path", ""))
         if not doc_id or not path:
             continue
-        top = _unit(meta)
-        lang = str(meta.get("language", ""))
-        parts = path.split(SECTION_SEPARATOR)
-        depth = top.count(SECTION_SEPARATOR)  # 1 under a document-title heading
-        # The top-level section, or its subsection when the subsection's title, read
-        # with its parent's, names more of what is asked ("the explorers" and "4. Tiers
-        # > 4.3 Explorers"; "prevention of malaria" and "Malaria > Prevention").
-        unit = top
-        title = _title_score(asked, parts[depth], lang, links, question_language) + (
-            _kinds_matched(question, parts[depth])
-        )
-        if len(parts) > depth + 1:
-            sub = _title_score(asked, f"{parts[depth]} {parts[depth + 1]}", lang, links,
-                               question_language) + max(
-                _kinds_matched(question, parts[depth]),
-                _kinds_matched(question, parts[depth + 1]))
-            if sub > title:
-                unit, title = SECTION_SEPARATOR.join(parts[: depth + 2]), sub
+        unit, title = _titled_unit(meta, asked, question, links, question_language)
         key = (doc_id, unit)
+        if rank is None and key not in scores and title <= 0:
+            continue
         titles[key] = max(titles.get(key, 0.0), title)
-        scores[key] = scores.get(key, 0.0) + 1.0 / (rank + 1)
+        scores[key] = scores.get(key, 0.0) + (1.0 / (rank + 1) if rank is not None else 0.0)
         first_hit.setdefault(key, hit)
     matched = {k: s + titles[k] for k, s in scores.items() if titles[k] > 0}
     if not matched:

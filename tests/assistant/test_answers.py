@@ -201,6 +201,23 @@ def test_a_broad_question_about_a_subsection_gets_that_subsection(
     assert len(sentences) == len(set(sentences)), points
 
 
+def test_a_broad_question_finds_its_section_by_title_beyond_the_retrieved_passages(
+    heat_assistant: Assistant,
+) -> None:
+    question = "¿Qué dice el informe sobre la financiación de los combustibles fósiles?"
+    # Retrieval ranks the summary's and the findings' sentences on fossil fuels first:
+    # none of the passages it returns is in the section titled with the topic ...
+    _, hits = heat_assistant.retrieve(question)
+    assert not any(str(h.metadata["section"]).startswith("8.") for h in hits)
+    # ... yet that section, in a document they come from, is what answers.
+    answer = heat_assistant.ask(question)
+    assert answer.found and answer.language == "es"
+    assert answer.answer.splitlines()[0].count("8. Finanzas") == 1, answer.answer
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert len(quoted) >= 3
+    assert "1,4 billones" in answer.answer
+
+
 def test_a_broad_question_on_an_absent_topic_is_not_found(corpus_assistant: Assistant) -> None:
     assert not corpus_assistant.ask("What does the report say about copper prices?").found
 
