@@ -35,6 +35,9 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _YEAR = re.compile(r"(19|20)\d\d")
 ANSWER_TYPE_BONUS = 0.05
 GENERIC_SHARE = 0.8
+# A term at least this share of a language's chunks hold is the documents' subject
+# ("AI" in reports on AI, "heat" in a report on heat), not a topic within them.
+SUBJECT_SHARE = 0.5
 MIN_TERM_COVERAGE = 0.7
 TERM_BONUS = 0.05
 HUB_PENALTY = 0.4
@@ -120,6 +123,8 @@ class Evidence:
     vectors: np.ndarray
     similarity: np.ndarray
     asked: set[str]
+    # The question's terms that most passages hold: the documents' subject, not the topic.
+    generic: set[str]
     telling: list[tuple[str, ...]]
 
 
@@ -258,6 +263,7 @@ class ExtractiveAnswerer:
         section_chunks: Callable[[str], list[SearchHit]] | None = None,
         min_term_coverage: float = MIN_TERM_COVERAGE,
         next_chunk: Callable[[SearchHit], SearchHit | None] | None = None,
+        term_share: Callable[[str, str], float] | None = None,
     ) -> None:
         self.min_term_coverage = min_term_coverage
         self.embedder = embedder
@@ -275,6 +281,8 @@ class ExtractiveAnswerer:
         # The passage after a hit: a sentence that introduces a list at the end of one
         # passage is quoted with the list, which the next passage holds.
         self.next_chunk = next_chunk
+        # The share of a language's live chunks that hold a term (the index's statistics).
+        self.term_share = term_share
 
     def answer(
         self, question: str, language: str, query_vector: Sequence[float],
@@ -336,6 +344,7 @@ class ExtractiveAnswerer:
         wanted_terms, passage_terms = analysed_terms(question, hits)
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
         asked = _distinctive_terms(wanted_terms, passage_terms)
+        generic = self._subject_terms(wanted_terms, question_language, links, asked)
         telling = [e for e in specific if not _YEAR.fullmatch(e[0])]
         seen: set[str] = set()
         candidates = []
@@ -376,10 +385,26 @@ class ExtractiveAnswerer:
             top_score=max(h.score for h in hits),
             sentence_similarity=float(similarity.max()),
             coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
-            titled=broad and titled(question, question_language, self._sections(hits), links),
+            titled=broad and titled(question, question_language, self._sections(hits), links,
+                                    generic),
             candidates=candidates, vectors=vectors, similarity=similarity,
-            asked=asked, telling=telling,
+            asked=asked, generic=generic, telling=telling,
         )
+
+    def _subject_terms(
+        self, terms: set[str], language: str, links: Links, distinctive: set[str]
+    ) -> set[str]:
+        """The question's terms that name what the documents are about rather than a topic
+        within them: most chunks of their language hold them, or hold their counterpart.
+        Without the index's statistics, the terms most retrieved passages hold."""
+        share = self.term_share
+        if share is None:
+            return terms - distinctive
+        return {
+            t for t in terms
+            if max([share(t, language), *(share(p, lang) for lang, p in
+                                          links.get(t, {}).items())]) >= SUBJECT_SHARE
+        }
 
     def _sections(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
         """(language, section path) of the retrieved passages, then of every other section
@@ -427,10 +452,17 @@ class ExtractiveAnswerer:
             # no one section is about it, with more of the sentences that are.
             if self.section_chunks is not None:
                 broad = section_answer(
-                    self, question, language, question_language, query_vector, hits, links
+                    self, question, language, question_language, query_vector, hits, links,
+                    evidence.generic,
                 )
                 if broad is not None:
                     return broad
+                # No section is about it: the sentences that name its topic.
+                from assistant.topics import topic_answer
+
+                mentions = topic_answer(self, evidence)
+                if mentions is not None:
+                    return mentions
             limit, window = self.max_sentences + BROAD_EXTRA, BROAD_WINDOW
         # Generic sentences (an introduction naming the subject and the year) sit
         # close to every question. Their closeness to the centre of all

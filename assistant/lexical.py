@@ -495,3 +495,45 @@ def _grown(array: np.ndarray, size: int) -> np.ndarray:
     out = np.zeros(max(size, 2 * len(array)), array.dtype)
     out[: len(array)] = array
     return out
+
+
+class TermShares:
+    """Per language, how many live chunks hold each term, updated a group of chunks at a
+    time. A term most chunks of a language hold is what the documents are about ("AI"
+    in reports on AI), not a topic within them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._df: dict[str, Counter[str]] = {}
+        self._chunks: Counter[str] = Counter()
+        self._groups: dict[str, tuple[dict[str, Counter[str]], Counter[str]]] = {}
+
+    def add(self, group: str, chunks: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Count a group's chunks, each as (language, its terms)."""
+        df: dict[str, Counter[str]] = {}
+        sizes: Counter[str] = Counter()
+        for language, terms in chunks:
+            df.setdefault(language, Counter()).update(set(terms))
+            sizes[language] += 1
+        with self._lock:
+            self._drop(group)
+            self._groups[group] = (df, sizes)
+            for language, counts in df.items():
+                self._df.setdefault(language, Counter()).update(counts)
+            self._chunks.update(sizes)
+
+    def remove(self, group: str) -> None:
+        with self._lock:
+            self._drop(group)
+
+    def _drop(self, group: str) -> None:
+        df, sizes = self._groups.pop(group, ({}, Counter()))
+        for language, counts in df.items():
+            self._df[language].subtract(counts)
+        self._chunks.subtract(sizes)
+
+    def share(self, term: str, language: str) -> float:
+        """The share of the live chunks in `language` that hold `term`."""
+        with self._lock:
+            chunks = self._chunks[language]
+            return self._df.get(language, Counter())[term] / chunks if chunks > 0 else 0.0

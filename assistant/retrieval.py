@@ -31,7 +31,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.bridge import TermBridge
-from assistant.lexical import BM25Index, LexicalDoc, analysed_counts, term_counts
+from assistant.lexical import BM25Index, LexicalDoc, TermShares, analysed_counts, term_counts
 from assistant.live import LiveSnapshot
 from assistant.settings import Settings
 from assistant.store import ChunkStore, SearchHit
@@ -76,6 +76,7 @@ class HybridRetriever:
         self.settings = settings
         self._lexical = BM25Index(())
         self._lexical_lock = threading.Lock()
+        self.term_shares = TermShares()
         identity = re.sub(r"[^\w.-]+", "_", str(getattr(embedder, "identity", "embedder")))
         self.bridge = TermBridge(
             embedder, settings.bridge_min_score,
@@ -90,6 +91,7 @@ class HybridRetriever:
             for key in have - live.versions.keys():
                 self._lexical.remove(key)
                 self.bridge.remove(key)
+                self.term_shares.remove(key)
             # Sorted: equal BM25 scores rank in the order chunks were added, and set order
             # would differ from one process to the next.
             for key in sorted(live.versions.keys() - have):
@@ -100,8 +102,10 @@ class HybridRetriever:
                 ]
                 # Analysed once for both: on a long document analysis is most of the cost.
                 counted = [analysed_counts(d.text, d.language) for d in docs]
-                self._lexical.add_counted(key, [d.chunk_id for d in docs],
-                                          [term_counts(c) for c in counted])
+                terms = [term_counts(c) for c in counted]
+                self._lexical.add_counted(key, [d.chunk_id for d in docs], terms)
+                self.term_shares.add(key, [(d.language, t) for d, t in zip(docs, terms,
+                                                                          strict=True)])
                 self.bridge.add_counted(key, [(d.language, c) for d, c in zip(docs, counted,
                                                                                strict=True)])
             return self._lexical
@@ -111,6 +115,11 @@ class HybridRetriever:
         the live documents (see `assistant.bridge`)."""
         self._lexical_index(self.store.live())
         return self.bridge.links(question, language)
+
+    def term_share(self, term: str, language: str) -> float:
+        """The share of the live chunks in `language` that hold `term` (see `TermShares`)."""
+        self._lexical_index(self.store.live())
+        return self.term_shares.share(term, language)
 
     def warm_up(self) -> None:
         """Load the live documents and build the lexical index now rather than at the

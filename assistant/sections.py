@@ -108,12 +108,15 @@ def topic(question: str) -> str:
 
 
 def titled(
-    question: str, question_language: str, sections: Sequence[tuple[str, str]], links: Links
+    question: str, question_language: str, sections: Sequence[tuple[str, str]], links: Links,
+    generic: set[str] | frozenset[str] = frozenset(),
 ) -> bool:
     """Whether one of the sections ((language, section path) pairs), or a section above
     it, has a title that names what a broad question asks about: at least half of the
-    topic's terms, or their counterparts in the title's language."""
-    asked = set(analyse(topic(question), question_language))
+    topic's terms, or their counterparts in the title's language. `generic` terms (the
+    documents' subject, which most passages hold) name no topic, unless nothing else
+    does."""
+    asked = specific_terms(set(analyse(topic(question), question_language)), generic)
     if not asked:
         return False
     for lang, path in sections:
@@ -123,6 +126,12 @@ def titled(
             if title and _title_score(asked, title, lang, links, question_language) >= 0.5:
                 return True
     return False
+
+
+def specific_terms(terms: set[str], generic: set[str] | frozenset[str]) -> set[str]:
+    """The terms less the generic ones; all of them when every one is generic ("what does
+    it say about AI?" asked of reports on AI)."""
+    return (terms - generic) or terms
 
 
 def _unit(meta: dict[str, object]) -> str:
@@ -192,11 +201,12 @@ def section_answer(
     query_vector: Sequence[float],
     hits: Sequence[SearchHit],
     links: Links,
+    generic: set[str] | frozenset[str] = frozenset(),
 ) -> CitedAnswer | None:
     """The points of the section a broad question concerns, or None when no
     section's title matches the question (the caller then quotes sentences)."""
     assert answerer.section_chunks is not None
-    asked = set(analyse(question, question_language))
+    asked = specific_terms(set(analyse(question, question_language)), generic)
     # Score each (document, top-level section) by the retrieved passages it holds and
     # by how well its title, or a subsection's, matches the question.
     scores: dict[tuple[str, str], float] = {}

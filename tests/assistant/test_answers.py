@@ -218,6 +218,21 @@ def test_a_broad_question_finds_its_section_by_title_beyond_the_retrieved_passag
     assert "1,4 billones" in answer.answer
 
 
+def test_a_broad_question_on_a_topic_no_section_is_titled_with_quotes_its_mentions(
+    corpus_assistant: Assistant,
+) -> None:
+    # Education comes up in the findings, the talent section and the recommendations;
+    # no section is about it. "AI" names what every report is about, not the topic: the
+    # recommendations' subsection titled "AI voor inclusieve ontwikkeling" is not it.
+    answer = corpus_assistant.ask("Wat zegt het rapport over AI in het onderwijs?")
+    assert answer.found and answer.language == "nl"
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert len(quoted) >= 3, answer.answer
+    assert all(re.search(r"onderwijs|educaci|educat", line, re.I) for line in quoted), quoted
+    assert "onderwijscurriculum" in answer.answer
+    assert len({c.section for c in answer.citations}) >= 2
+
+
 def test_a_broad_question_on_an_absent_topic_is_not_found(corpus_assistant: Assistant) -> None:
     assert not corpus_assistant.ask("What does the report say about copper prices?").found
 

@@ -12,6 +12,7 @@ from assistant.lexical import (
     STOP_WORDS,
     BM25Index,
     LexicalDoc,
+    TermShares,
     analyse,
     analysed_counts,
     analysed_words,
@@ -267,3 +268,18 @@ def test_counted_analysis_counts_what_the_ordered_one_lists(language: str) -> No
     pairs = analysed_counts(text, language)
     assert pairs == Counter(analysed_words(text, language))
     assert term_counts(pairs) == Counter(analyse(text, language))
+
+
+def test_term_shares_count_the_chunks_of_each_language_that_hold_a_term() -> None:
+    shares = TermShares()
+    shares.add("a", [("en", ["heat", "health"]), ("en", ["heat", "heat"]), ("es", ["calor"])])
+    shares.add("b", [("en", ["heat", "finance"]), ("en", ["coal"])])
+    assert shares.share("heat", "en") == 3 / 4  # a chunk counts once, however often
+    assert shares.share("finance", "en") == 1 / 4
+    assert shares.share("calor", "es") == 1.0
+    assert shares.share("heat", "es") == 0.0  # counted within its own language
+    shares.add("b", [("en", ["coal"])])  # a group added again replaces its chunks
+    assert shares.share("heat", "en") == 2 / 3
+    shares.remove("a")
+    assert shares.share("heat", "en") == 0.0 and shares.share("coal", "en") == 1.0
+    assert shares.share("calor", "es") == 0.0 and shares.share("x", "nl") == 0.0

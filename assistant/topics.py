@@ -1,0 +1,110 @@
+"""Answers to broad questions about a topic that no section is titled with.
+
+"Wat zegt het rapport over onderwijs?" may concern a few sentences spread over
+several sections. The answer is then those sentences: the ones in the found
+documents that name the topic (its words, or their counterparts in the
+sentence's language), the closest to the question first, each fact once, in the
+order of the documents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answer import CitedAnswer
+from assistant.lexical import analyse
+from assistant.sections import specific_terms, topic
+from assistant.store import SearchHit
+from ingest.chunking import sentence_spans
+
+if TYPE_CHECKING:
+    from assistant.extractive import Evidence, ExtractiveAnswerer, Links
+
+MIN_WORDS = 5
+# Sentences read, the ones that hold most of the topic first: bounds the embedding work.
+MAX_TOPIC_SENTENCES = 60
+MAX_TOPIC_FACTS = 8
+# Facts scored within this of the best one are quoted.
+TOPIC_WINDOW = 0.1
+
+
+def _holds(terms: set[str], sentence: str, language: str, question_language: str,
+           links: Links) -> float:
+    """Share of the topic's terms that the sentence names, read in its own language."""
+    have = set(analyse(sentence, language))
+    found = 0
+    for term in terms:
+        forms = {term}
+        if language != question_language and links.get(term, {}).get(language):
+            forms.add(links[term][language])
+        # Compounds: "onderwijs" names "onderwijscurriculum" (a shared beginning alone
+        # is not enough: "onderwijs" and "onderste").
+        found += any(h == f or len(f) >= 4 and h.startswith(f) for f in forms for h in have)
+    return found / len(terms)
+
+
+def topic_answer(answerer: ExtractiveAnswerer, evidence: Evidence) -> CitedAnswer | None:
+    """The sentences of the found documents that name a broad question's topic, or None
+    when fewer than two do."""
+    from assistant.extractive import _Candidate, compose, same_fact
+
+    if answerer.section_chunks is None:
+        return None
+    terms = specific_terms(
+        set(analyse(topic(evidence.question), evidence.question_language)), evidence.generic
+    )
+    if not terms:
+        return None
+    docs = list(dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in evidence.hits))
+    found: list[tuple[float, int, int, int, SearchHit, str]] = []
+    seen: set[str] = set()
+    for doc_rank, doc_id in enumerate(d for d in docs if d):
+        for chunk in answerer.section_chunks(doc_id):
+            if chunk.metadata.get("kind") == "table":
+                continue
+            language = str(chunk.metadata.get("language", ""))
+            for start, end in sentence_spans(chunk.text):
+                sentence = " ".join(chunk.text[start:end].split())
+                # Overlapping passages repeat their edge sentences; a piece that starts
+                # in lower case is the rest of a sentence cut at a passage's edge.
+                if len(sentence.split()) < MIN_WORDS or sentence in seen or (
+                    sentence[:1].islower()
+                ):
+                    continue
+                seen.add(sentence)
+                share = _holds(terms, sentence, language, evidence.question_language,
+                               evidence.links)
+                if share > 0:
+                    found.append((share, doc_rank, int(chunk.metadata.get("chunk_index", 0)),
+                                  start, chunk, sentence))
+    if len(found) < 2:
+        return None
+    found.sort(key=lambda f: (-f[0], f[1], f[2], f[3]))
+    found = found[:MAX_TOPIC_SENTENCES]
+    vectors = np.asarray(answerer.embedder.embed_documents([f[5] for f in found]))
+    scores = vectors @ np.asarray(evidence.query_vector) + 0.05 * np.asarray(
+        [f[0] for f in found]
+    )
+    order = [int(i) for i in np.argsort(-scores)]
+    best = float(scores[order[0]])
+    facts: list[list[int]] = []
+    for i in order:
+        if scores[i] < best - TOPIC_WINDOW or len(facts) == MAX_TOPIC_FACTS:
+            break
+        same = next((f for f in facts if any(
+            same_fact(vectors[i], vectors[j], found[i][5], found[j][5]) for j in f)), None)
+        if same is not None:
+            same.append(i)
+        else:
+            facts.append([i])
+    language = evidence.language
+    # Each fact quoted in the question's language where a document says it so; the
+    # facts in the order of the documents (the quoted wording's place).
+    ordered = [sorted(fact, key=lambda i: (
+        found[i][4].metadata.get("language") != language, -scores[i])) for fact in facts]
+    ordered.sort(key=lambda fact: found[fact[0]][1:4])
+    return compose(language, [
+        [_Candidate(found[i][4], found[i][1], found[i][5]) for i in fact] for fact in ordered
+    ])
