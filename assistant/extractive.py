@@ -19,6 +19,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Citation, CitedAnswer
+from assistant.lexical import SUBJECT_SHARE
 from assistant.messages import language_list, language_name, text
 from assistant.names import find_names, mentions_place, spellings
 from assistant.store import SearchHit
@@ -35,9 +36,6 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _YEAR = re.compile(r"(19|20)\d\d")
 ANSWER_TYPE_BONUS = 0.05
 GENERIC_SHARE = 0.8
-# A term at least this share of a language's chunks hold is the documents' subject
-# ("AI" in reports on AI, "heat" in a report on heat), not a topic within them.
-SUBJECT_SHARE = 0.5
 MIN_TERM_COVERAGE = 0.7
 TERM_BONUS = 0.05
 HUB_PENALTY = 0.4

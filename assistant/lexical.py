@@ -399,15 +399,18 @@ class BM25Index:
         k: int,
         allowed: Callable[[str], bool] | None = None,
         expansions: Mapping[str, float] | None = None,
+        term_weights: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """The best `k` chunk ids for `query` (read as `language`), with BM25 scores.
 
         `expansions` adds terms the query does not hold (the same words in other
-        languages), each counted at its weight. Equal scores rank in the order the
-        chunks were added; `k` < 1 means no limit.
+        languages), each counted at its weight; `term_weights` weighs the query's own
+        terms (1 by default). Equal scores rank in the order the chunks were added;
+        `k` < 1 means no limit.
         """
         weighted = dict(expansions or {})
-        weighted.update(dict.fromkeys(analyse(query, language), 1.0))
+        own = term_weights or {}
+        weighted.update({t: own.get(t, 1.0) for t in analyse(query, language)})
         # Sorted: summing in set order would make the last digits of a score, and so the
         # order of near-ties, differ from one process to the next (string hashing).
         terms = sorted(weighted)
@@ -495,6 +498,11 @@ def _grown(array: np.ndarray, size: int) -> np.ndarray:
     out = np.zeros(max(size, 2 * len(array)), array.dtype)
     out[: len(array)] = array
     return out
+
+
+# A term at least this share of a language's chunks hold is the documents' subject
+# ("AI" in reports on AI, "heat" in a report on heat), not a topic within them.
+SUBJECT_SHARE = 0.5
 
 
 class TermShares:

@@ -31,7 +31,15 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.bridge import TermBridge
-from assistant.lexical import BM25Index, LexicalDoc, TermShares, analysed_counts, term_counts
+from assistant.lexical import (
+    SUBJECT_SHARE,
+    BM25Index,
+    LexicalDoc,
+    TermShares,
+    analyse,
+    analysed_counts,
+    term_counts,
+)
 from assistant.live import LiveSnapshot
 from assistant.settings import Settings
 from assistant.store import ChunkStore, SearchHit
@@ -192,8 +200,17 @@ class HybridRetriever:
             LEXICAL_POOL,
             allowed=lambda cid: cid in live.chunks and filters.accepts(live.chunks[cid].metadata),
             expansions=self.bridge.expansions(question, language, self.settings.bridge_weight),
+            term_weights=self._subject_weights(question, language),
         )
         return [live.chunks[cid] for cid, _ in found]
+
+    def _subject_weights(self, question: str, language: str) -> dict[str, float]:
+        """The question's terms that most chunks of its language hold ("ILIA 2025" asked
+        of reports on ILIA 2025) count for less: they find every passage, and outweigh
+        the one word that tells the passages apart."""
+        weight = self.settings.subject_weight
+        return {t: weight for t in analyse(question, language)
+                if self.term_shares.share(t, language) >= SUBJECT_SHARE}
 
     def _complete(
         self,

@@ -77,6 +77,24 @@ def test_bm25_ranks_exact_terms_and_respects_the_filter() -> None:
     assert index.search("quantum", "en", 3) == []
 
 
+def test_term_weights_let_the_telling_word_outweigh_the_subject() -> None:
+    index = BM25Index([
+        LexicalDoc("subject", "Heat, heat and more heat: heat everywhere.", "en"),
+        LexicalDoc("asked", "Drought reached a record share of the land area.", "en"),
+        LexicalDoc("x", "Heat waves and drought.", "en"),
+        LexicalDoc("y", "Heat in cities.", "en"),
+        LexicalDoc("z", "Drought and harvests.", "en"),
+    ])
+    query = "What does the heat report say about drought?"
+    plain = [cid for cid, _ in index.search(query, "en", 5)]
+    weighted = [cid for cid, _ in index.search(query, "en", 5, term_weights={"heat": 0.2})]
+    assert plain.index("subject") < plain.index("asked")
+    # Weighed down, the subject word no longer lifts the passage that only repeats it
+    # above the one about the asked word; no passage is lost.
+    assert weighted.index("asked") < weighted.index("subject")
+    assert set(weighted) == set(plain)
+
+
 def test_folding_matches_the_shared_fold() -> None:
     from assistant.lexical import _fold
     from assistant.textnorm import fold
