@@ -19,6 +19,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Citation, CitedAnswer
+from assistant.bridge import content_words
 from assistant.lexical import SUBJECT_SHARE
 from assistant.messages import language_list, language_name, text
 from assistant.names import find_names, mentions_place, spellings
@@ -332,13 +333,15 @@ class ExtractiveAnswerer:
         from assistant.sections import is_broad, titled, topic
 
         broad = is_broad(question)
-        # "What does it say about X?": when no document holds the word X, or a word
-        # it links to, in any language, the documents say nothing about X.
-        if (
-            self.bridge is not None and broad
-            and self.bridge.unknown(topic(question), question_language)
-        ):
-            return None
+        # "What does it say about X?": when no document holds the words of X, or words
+        # they link to, in any language, the documents say nothing about X. One unknown
+        # word among several known ones is more often a verb the documents do not use
+        # ("que todavía no han trazado ningún plan") than the topic.
+        if self.bridge is not None and broad:
+            about = topic(question)
+            unknown = self.bridge.unknown(about, question_language)
+            if unknown and 2 * len(unknown) >= len(content_words(about, question_language)):
+                return None
         wanted_terms, passage_terms = analysed_terms(question, hits)
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
         asked = _distinctive_terms(wanted_terms, passage_terms)
