@@ -10,6 +10,7 @@ question asks about occurs in none of them.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ ANSWER_TYPE_BONUS = 0.05
 GENERIC_SHARE = 0.8
 MIN_TERM_COVERAGE = 0.7
 TERM_BONUS = 0.05
+# The least share of chunks a term is weighed by: bounds a rare word's weight.
+MIN_SHARE = 0.01
 HUB_PENALTY = 0.4
 # Facts scored within this of the best one are quoted too (at most `answer_sentences`).
 # Chosen on the dev questions of both sample corpora: 0.06 / 0.10 / 0.15 with 4 or 6
@@ -212,15 +215,21 @@ def _distinctive_terms(wanted: set[str], passages: Sequence[set[str]]) -> set[st
     return {t for t in wanted if sum(t in p for p in passages) < GENERIC_SHARE * len(passages)}
 
 
-def _share(terms: set[str], sentence: str, hit: SearchHit, links: Links) -> float:
-    """Share of `terms` the sentence holds, read in its passage's language."""
+def _share(
+    terms: set[str], sentence: str, hit: SearchHit, links: Links,
+    weights: dict[str, float] | None = None,
+) -> float:
+    """Share of `terms` the sentence holds, read in its passage's language; with
+    `weights`, each term counts by its weight."""
     from assistant.lexical import analyse
 
     if not terms:
         return 0.0
     language = str(hit.metadata.get("language", "en"))
     have = set(analyse(sentence, language))
-    return sum(_holds(t, have, language, links) for t in terms) / len(terms)
+    weight = weights or {}
+    total = sum(weight.get(t, 1.0) for t in terms)
+    return sum(weight.get(t, 1.0) for t in terms if _holds(t, have, language, links)) / total
 
 
 def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
@@ -407,6 +416,19 @@ class ExtractiveAnswerer:
                                           links.get(t, {}).items())]) >= SUBJECT_SHARE
         }
 
+    def _term_weights(self, terms: set[str], language: str, links: Links) -> dict[str, float]:
+        """Each term's weight in a sentence's share of the question: rare words tell more
+        ("kopgroep" more than "landen"), by the share of chunks that hold the term, or
+        its counterpart, in their language (an inverse document frequency)."""
+        if self.term_share is None:
+            return {}
+        share = self.term_share
+        return {
+            t: math.log(1 + 1 / max(MIN_SHARE, share(t, language), *(
+                share(p, lang) for lang, p in links.get(t, {}).items())))
+            for t in terms
+        }
+
     def _sections(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
         """(language, section path) of the retrieved passages, then of every other section
         of the documents they come from: a section titled with what a broad question
@@ -473,11 +495,12 @@ class ExtractiveAnswerer:
         similarity = similarity - HUB_PENALTY * (vectors @ centre)
         top_hit = max(h.relevance for h in hits)
         wanted = answer_types(question)
+        weights = self._term_weights(asked, question_language, links)
         folded_candidates = [fold(c.sentence) for c in candidates]
         scores = []
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
             named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))
-            shared = _share(asked, cand.sentence, cand.hit, links)
+            shared = _share(asked, cand.sentence, cand.hit, links, weights)
             typed = any(has_answer_type(folded, kind) for kind in wanted)
             # The passage's language baseline applies to its sentences too, and the
             # passage's rank carries the context the lone sentence lacks.
