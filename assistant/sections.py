@@ -39,13 +39,19 @@ _BULLETS = re.compile(r"\s*[•▪◦●‣]\s+")
 # Broad questions, by their question words in Dutch, Spanish and English.
 _BROAD = re.compile(
     r"aanbevel|beveelt|\braadt\b|\badvie|bevinding|conclusie|samenvat|\bvat\b.*\bsamen|"
-    r"wat zegt|wat staat er|waarover gaat|belangrijkste punten|hoofdpunten|"
+    r"wat zegt|wat staat er|waarover gaat|waar gaat|belangrijkste punten|"
+    r"hoofdpunten|kernpunten|kernboodschap|wat schrijft|wat stelt|wat vermeldt|"
+    r"geef een overzicht|\bvertel\b|\bbeschrijf|"
     r"hoe wordt .*\b(berekend|bepaald|gemeten|samengesteld|opgebouwd)|"
     r"recomiend|recomendaci|aconseja|hallazgo|conclusiones|resum|qu[eé] dice|de qu[eé] trata|"
-    r"puntos principales|principales resultados|"
+    r"qu[eé] (propone|plantea|se[nñ]ala|menciona|sostiene|concluye)|"
+    r"puntos principales|puntos clave|ideas principales|mensajes principales|"
+    r"principales resultados|h[aá]blame de|\bdescrib[ea]\b|panorama de|"
     r"c[oó]mo se (calcula|mide|determina|construye|compone|elabora)|"
     r"recommend|advise|findings|conclusions|summari[sz]|what does .*\bsay\b|main points|"
-    r"key points|what is .* about|"
+    r"key points|what is .* about|takeaways|key messages|main messages|"
+    r"what does .*\b(propose|suggest|conclude|note|mention|state|argue)\b|"
+    r"what is said about|tell me about|give an overview|\boverview of\b|\bdescribe\b|"
     r"how (is|are) .*\b(computed|calculated|measured|determined|constructed|built|scored)",
     re.IGNORECASE,
 )
@@ -56,12 +62,13 @@ _BROAD = re.compile(
 # het rapport aan?" asks for the section titled "Aanbevelingen", "Recomendaciones" or
 # "Recommendations", in whichever report has it.
 _SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
-    (re.compile(r"aanbevel|beveelt|\braadt\b|\badvie|recomiend|recomend|aconseja|"
-                r"recommend|advi[cs]e", re.I),
+    (re.compile(r"aanbevel|beveelt|\braadt\b|\badvie|stelt .*\bvoor\b|recomiend|recomend|"
+                r"aconseja|propone|plantea|recommend|advi[cs]e|propose|suggest", re.I),
      re.compile(r"aanbeveling|advies|recomendaci|recommendation", re.I)),
-    (re.compile(r"bevinding|conclusie|hallazgo|conclusiones|resultados|findings|"
-                r"conclusions|main points|key points|hoofdpunten|belangrijkste punten|"
-                r"puntos principales", re.I),
+    (re.compile(r"bevinding|conclusie|hallazgo|conclusiones|concluye|resultados|findings|"
+                r"conclusions|conclude|main points|key points|takeaways|key messages|"
+                r"main messages|hoofdpunten|kernpunten|kernboodschap|belangrijkste punten|"
+                r"puntos principales|puntos clave|ideas principales|mensajes principales", re.I),
      re.compile(r"bevinding|conclusie|resultat|hallazgo|conclusi|resultado|finding|"
                 r"result", re.I)),
     (re.compile(r"berekend|bepaald|gemeten|samengesteld|opgebouwd|calcula|mide|determina|"
@@ -69,7 +76,8 @@ _SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"determined|constructed|scored|method", re.I),
      re.compile(r"method|metod|aanpak|berekening|c[aá]lculo|indicator|indicador", re.I)),
     (re.compile(r"samenvat|\bvat\b.*\bsamen|resum|summari[sz]|waarover gaat|"
-                r"de qu[eé] trata|what is .* about", re.I),
+                r"waar gaat|geef een overzicht|de qu[eé] trata|panorama de|"
+                r"what is .* about|overview", re.I),
      re.compile(r"samenvatting|resumen|summary|overzicht|introduc|inleiding", re.I)),
 ]
 
