@@ -177,7 +177,7 @@ class Assistant:
             section_chunks=self.store.document_chunks,
             next_chunk=self.store.next_chunk,
             min_term_coverage=self.settings.min_term_coverage,
-            term_share=self.retriever.term_share,
+            term_share=self.retriever.current_term_shares().share,
         )
 
     def _generated(self, model: BaseChatModel) -> GeneratedAnswerer | TranslatedAnswerer:

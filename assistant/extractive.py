@@ -407,14 +407,9 @@ class ExtractiveAnswerer:
         """The question's terms that name what the documents are about rather than a topic
         within them: most chunks of their language hold them, or hold their counterpart.
         Without the index's statistics, the terms most retrieved passages hold."""
-        share = self.term_share
-        if share is None:
+        if self.term_share is None:
             return terms - distinctive
-        return {
-            t for t in terms
-            if max([share(t, language), *(share(p, lang) for lang, p in
-                                          links.get(t, {}).items())]) >= SUBJECT_SHARE
-        }
+        return {t for t in terms if self._index_share(t, language, links) >= SUBJECT_SHARE}
 
     def _term_weights(self, terms: set[str], language: str, links: Links) -> dict[str, float]:
         """Each term's weight in a sentence's share of the question: rare words tell more
@@ -422,12 +417,18 @@ class ExtractiveAnswerer:
         its counterpart, in their language (an inverse document frequency)."""
         if self.term_share is None:
             return {}
-        share = self.term_share
         return {
-            t: math.log(1 + 1 / max(MIN_SHARE, share(t, language), *(
-                share(p, lang) for lang, p in links.get(t, {}).items())))
+            t: math.log(1 + 1 / max(MIN_SHARE, self._index_share(t, language, links)))
             for t in terms
         }
+
+    def _index_share(self, term: str, language: str, links: Links) -> float:
+        """The share of chunks that hold `term` in `language`, or its counterpart in
+        another language, whichever is larger."""
+        assert self.term_share is not None
+        share = self.term_share
+        return max([share(term, language),
+                    *(share(p, lang) for lang, p in links.get(term, {}).items())])
 
     def _sections(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
         """(language, section path) of the retrieved passages, then of every other section
@@ -509,40 +510,61 @@ class ExtractiveAnswerer:
                 float(sim) + language_offset + 1.0 * (cand.hit.relevance - top_hit)
                 + 0.08 * named + ANSWER_TYPE_BONUS * typed + TERM_BONUS * shared
             )
-        order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
-        best = scores[order[0]]
-        facts: list[list[int]] = []  # each: the candidates that state one fact
-        per_passage: dict[str, int] = {}
-        for i in order:
-            if scores[i] < best - window or len(facts) == limit:
-                break
-            # Any wording of a fact may be the one this sentence translates.
-            same = next(
-                (f for f in facts if any(
-                    same_fact(vectors[i], vectors[j], folded_candidates[i], folded_candidates[j])
-                    for j in f)),
-                None,
-            )
-            if same is not None:
-                same.append(i)
-                continue
-            chunk_id = candidates[i].hit.chunk_id
-            # Spread the quotes over passages: a second relevant passage is
-            # worth more than a third sentence of the same one.
-            if per_passage.get(chunk_id, 0) < MAX_PER_PASSAGE:
-                per_passage[chunk_id] = per_passage.get(chunk_id, 0) + 1
-                facts.append([i])
-        # Each fact is quoted once, in the question's language where a passage
-        # says it in that language, else its best-scored wording; the others are
-        # cited with it.
-        grouped = []
-        for fact in facts:
-            ordered = sorted(
-                fact, key=lambda i: (candidates[i].hit.metadata.get("language") != language,
-                                     -scores[i]),
-            )
-            grouped.append([candidates[i] for i in ordered])
+        facts = group_facts(
+            scores, vectors, folded_candidates, limit, window,
+            passages=[c.hit.chunk_id for c in candidates],
+        )
+        languages = [str(c.hit.metadata.get("language", "")) for c in candidates]
+        grouped = [[candidates[i] for i in fact]
+                   for fact in quoted_first(facts, languages, language, scores)]
         return compose(language, grouped)
+
+
+def group_facts(
+    scores: Sequence[float], vectors: np.ndarray, texts: Sequence[str], limit: int,
+    window: float, passages: Sequence[str] | None = None,
+) -> list[list[int]]:
+    """The candidates (by index) scored within `window` of the best, as at most `limit`
+    facts, best first: a candidate that states a fact already chosen (`same_fact`, with
+    any of its wordings) joins it. With `passages` (each candidate's passage), at most
+    `MAX_PER_PASSAGE` facts come from one passage."""
+    order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
+    if not order:
+        return []
+    best = scores[order[0]]
+    facts: list[list[int]] = []  # each: the candidates that state one fact
+    per_passage: dict[str, int] = {}
+    for i in order:
+        if scores[i] < best - window or len(facts) == limit:
+            break
+        # Any wording of a fact may be the one this sentence translates.
+        same = next(
+            (f for f in facts if any(
+                same_fact(vectors[i], vectors[j], texts[i], texts[j]) for j in f)),
+            None,
+        )
+        if same is not None:
+            same.append(i)
+            continue
+        if passages is None:
+            facts.append([i])
+            continue
+        # Spread the quotes over passages: a second relevant passage is
+        # worth more than a third sentence of the same one.
+        if per_passage.get(passages[i], 0) < MAX_PER_PASSAGE:
+            per_passage[passages[i]] = per_passage.get(passages[i], 0) + 1
+            facts.append([i])
+    return facts
+
+
+def quoted_first(
+    facts: Sequence[Sequence[int]], languages: Sequence[str], language: str,
+    scores: Sequence[float],
+) -> list[list[int]]:
+    """Each fact's wordings, the one to quote first: in `language` where a passage says it
+    in that language, else the best-scored; the others are cited with it."""
+    return [sorted(fact, key=lambda i: (languages[i] != language, -scores[i]))
+            for fact in facts]
 
 
 def same_fact(a: np.ndarray, b: np.ndarray, text_a: str, text_b: str) -> bool:

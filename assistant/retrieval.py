@@ -124,10 +124,11 @@ class HybridRetriever:
         self._lexical_index(self.store.live())
         return self.bridge.links(question, language)
 
-    def term_share(self, term: str, language: str) -> float:
-        """The share of the live chunks in `language` that hold `term` (see `TermShares`)."""
+    def current_term_shares(self) -> TermShares:
+        """The share of each term's chunks per language (see `TermShares`), brought up to
+        the live documents."""
         self._lexical_index(self.store.live())
-        return self.term_shares.share(term, language)
+        return self.term_shares
 
     def warm_up(self) -> None:
         """Load the live documents and build the lexical index now rather than at the

@@ -166,13 +166,15 @@ def _title_score(
     have = set(analyse(re.sub(r"^[\d.\s]+", "", title), language))
     found = 0
     for term in asked:
-        forms = {term}
-        if language != question_language:
-            partner = links.get(term, {}).get(language)
-            if partner:
-                forms.add(partner)
+        forms = counterparts(term, language, question_language, links)
         found += any(terms_match(f, h) for f in forms for h in have)
     return found / len(asked)
+
+
+def counterparts(term: str, language: str, question_language: str, links: Links) -> set[str]:
+    """A question's term and, in a text of another language, the word it links to there."""
+    partner = links.get(term, {}).get(language) if language != question_language else None
+    return {term, partner} if partner else {term}
 
 
 def _titled_unit(

@@ -15,7 +15,7 @@ import numpy as np
 
 from assistant.answer import CitedAnswer
 from assistant.lexical import analyse
-from assistant.sections import specific_terms, topic
+from assistant.sections import counterparts, specific_terms, topic
 from assistant.store import SearchHit
 from ingest.chunking import sentence_spans
 
@@ -36,9 +36,7 @@ def _holds(terms: set[str], sentence: str, language: str, question_language: str
     have = set(analyse(sentence, language))
     found = 0
     for term in terms:
-        forms = {term}
-        if language != question_language and links.get(term, {}).get(language):
-            forms.add(links[term][language])
+        forms = counterparts(term, language, question_language, links)
         # Compounds: "onderwijs" names "onderwijscurriculum" (a shared beginning alone
         # is not enough: "onderwijs" and "onderste").
         found += any(h == f or len(f) >= 4 and h.startswith(f) for f in forms for h in have)
@@ -48,7 +46,7 @@ def _holds(terms: set[str], sentence: str, language: str, question_language: str
 def topic_answer(answerer: ExtractiveAnswerer, evidence: Evidence) -> CitedAnswer | None:
     """The sentences of the found documents that name a broad question's topic, or None
     when fewer than two do."""
-    from assistant.extractive import _Candidate, compose, same_fact
+    from assistant.extractive import TERM_BONUS, _Candidate, compose, group_facts, quoted_first
 
     if answerer.section_chunks is None:
         return None
@@ -84,26 +82,16 @@ def topic_answer(answerer: ExtractiveAnswerer, evidence: Evidence) -> CitedAnswe
     found.sort(key=lambda f: (-f[0], f[1], f[2], f[3]))
     found = found[:MAX_TOPIC_SENTENCES]
     vectors = np.asarray(answerer.embedder.embed_documents([f[5] for f in found]))
-    scores = vectors @ np.asarray(evidence.query_vector) + 0.05 * np.asarray(
+    scores = vectors @ np.asarray(evidence.query_vector) + TERM_BONUS * np.asarray(
         [f[0] for f in found]
     )
-    order = [int(i) for i in np.argsort(-scores)]
-    best = float(scores[order[0]])
-    facts: list[list[int]] = []
-    for i in order:
-        if scores[i] < best - TOPIC_WINDOW or len(facts) == MAX_TOPIC_FACTS:
-            break
-        same = next((f for f in facts if any(
-            same_fact(vectors[i], vectors[j], found[i][5], found[j][5]) for j in f)), None)
-        if same is not None:
-            same.append(i)
-        else:
-            facts.append([i])
+    facts = group_facts(scores.tolist(), vectors, [f[5] for f in found], MAX_TOPIC_FACTS,
+                        TOPIC_WINDOW)
     language = evidence.language
+    languages = [str(f[4].metadata.get("language", "")) for f in found]
     # Each fact quoted in the question's language where a document says it so; the
     # facts in the order of the documents (the quoted wording's place).
-    ordered = [sorted(fact, key=lambda i: (
-        found[i][4].metadata.get("language") != language, -scores[i])) for fact in facts]
+    ordered = quoted_first(facts, languages, language, scores.tolist())
     ordered.sort(key=lambda fact: found[fact[0]][1:4])
     return compose(language, [
         [_Candidate(found[i][4], found[i][1], found[i][5]) for i in fact] for fact in ordered
