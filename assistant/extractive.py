@@ -413,7 +413,7 @@ class ExtractiveAnswerer:
 
     def _term_weights(self, terms: set[str], language: str, links: Links) -> dict[str, float]:
         """Each term's weight in a sentence's share of the question: rare words tell more
-        ("kopgroep" more than "landen"), by the share of chunks that hold the term, or
+        ("drought" more than "countries"), by the share of chunks that hold the term, or
         its counterpart, in their language (an inverse document frequency)."""
         if self.term_share is None:
             return {}

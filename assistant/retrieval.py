@@ -206,8 +206,8 @@ class HybridRetriever:
         return [live.chunks[cid] for cid, _ in found]
 
     def _subject_weights(self, question: str, language: str) -> dict[str, float]:
-        """The question's terms that most chunks of its language hold ("ILIA 2025" asked
-        of reports on ILIA 2025) count for less: they find every passage, and outweigh
+        """The question's terms that most chunks of its language hold ("heat" asked of
+        a report on heat) count for less: they find every passage, and outweigh
         the one word that tells the passages apart."""
         weight = self.settings.subject_weight
         return {t: weight for t in analyse(question, language)
