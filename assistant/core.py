@@ -174,7 +174,9 @@ class Assistant:
             self.settings.answer_sentences,
             self.settings.min_sentence_relevance,
             bridge=self.retriever.bridge,
-            section_chunks=self.store.document_chunks,
+            # The live snapshot retrieval searched holds every live chunk: broad questions
+            # read their documents' sections from it, not from the store again.
+            section_chunks=self.store.live().document_chunks,
             next_chunk=self.store.next_chunk,
             min_term_coverage=self.settings.min_term_coverage,
             term_share=self.retriever.current_term_shares().share,

@@ -280,12 +280,7 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.bridge = bridge
         # A document's chunks by id: broad questions are answered from whole sections.
-        # Read once per answerer (one is made per question): the title gate and the
-        # section answer both read the found documents' sections.
-        self.section_chunks = (
-            functools.lru_cache(maxsize=32)(section_chunks) if section_chunks is not None
-            else None
-        )
+        self.section_chunks = section_chunks
         # The passage after a hit: a sentence that introduces a list at the end of one
         # passage is quoted with the list, which the next passage holds.
         self.next_chunk = next_chunk

@@ -88,6 +88,15 @@ class LiveSnapshot:
     def __len__(self) -> int:
         return len(self.chunks)
 
+    def document_chunks(self, doc_id: str) -> list[SearchHit]:
+        """One live document's chunks in document order, from memory (none when the
+        document is not live)."""
+        for record in self.records:
+            if record.doc_id == doc_id:
+                return [self.chunks[c] for c in self.versions.get(version_key(record), ())
+                        if c in self.chunks]
+        return []
+
     def vector(self, chunk_id: str) -> np.ndarray | None:
         found = self._rows.get(chunk_id)
         if found is None:
