@@ -43,16 +43,19 @@ _BROAD = re.compile(
     r"hoofdpunten|kernpunten|kernboodschap|wat schrijft|wat stelt|wat vermeldt|"
     r"geef een overzicht|\bvertel\b|\bbeschrijf|"
     r"hoe wordt .*\b(berekend|bepaald|gemeten|samengesteld|opgebouwd)|"
+    r"hoe (meet|meten|berekent|berekenen|bepaalt|bepalen)\b|"
     r"recomiend|recomendaci|aconseja|hallazgo|conclusiones|resum|qu[eé] dice|de qu[eé] trata|"
     r"qu[eé] (propone|plantea|se[nñ]ala|menciona|sostiene|concluye)|"
     r"puntos principales|puntos clave|ideas principales|mensajes principales|"
     r"principales resultados|h[aá]blame de|\bdescrib[ea]\b|panorama de|"
     r"c[oó]mo se (calcula|mide|determina|construye|compone|elabora)|"
+    r"c[oó]mo (calcula|mide|determina|construye)n?\b|"
     r"recommend|advise|findings|conclusions|summari[sz]|what does .*\bsay\b|main points|"
     r"key points|what is .* about|takeaways|key messages|main messages|"
     r"what does .*\b(propose|suggest|conclude|note|mention|state|argue)\b|"
     r"what is said about|tell me about|give an overview|\boverview of\b|\bdescribe\b|"
-    r"how (is|are) .*\b(computed|calculated|measured|determined|constructed|built|scored)",
+    r"how (is|are) .*\b(computed|calculated|measured|determined|constructed|built|scored)|"
+    r"how (does|do) .*\b(compute|calculate|measure|determine|construct|score)\b",
     re.IGNORECASE,
 )
 
@@ -71,7 +74,8 @@ _SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"puntos principales|puntos clave|ideas principales|mensajes principales", re.I),
      re.compile(r"bevinding|conclusie|resultat|hallazgo|conclusi|resultado|finding|"
                 r"result", re.I)),
-    (re.compile(r"berekend|bepaald|gemeten|samengesteld|opgebouwd|calcula|mide|determina|"
+    (re.compile(r"berekend|bepaald|gemeten|samengesteld|opgebouwd|\bmeet\b|\bmeten\b|"
+                r"berekent|berekenen|bepaalt|bepalen|calcula|mide|determina|measure|compute|"
                 r"construye|compone|elabora|metodolog|computed|calculated|measured|"
                 r"determined|constructed|scored|method", re.I),
      re.compile(r"method|metod|aanpak|berekening|c[aá]lculo|indicator|indicador", re.I)),
@@ -418,6 +422,16 @@ def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
         starts = sorted({int(x) for x in str(raw).split(",") if x.strip().isdigit()})
         if not starts:
             continue
+        # A paragraph begun in the previous passage may end here with the sentence that
+        # introduces a list: it goes with that paragraph's point.
+        head = chunk.text[: starts[0]]
+        head_spans = sentence_spans(head)
+        if points and head_spans and head.rstrip().endswith(":"):
+            intro = " ".join(head[head_spans[-1][0]:head_spans[-1][1]].split())
+            # (Not a repeat of the previous passage's end: passages overlap.)
+            if n and intro not in " ".join(chunks[n - 1].text.split()):
+                last = points[-1]
+                points[-1] = _Point(last.chunk, last.at, _with_intro(last.text, intro))
         for start, stop in zip(starts, [*starts[1:], len(chunk.text)], strict=True):
             paragraph = chunk.text[start:stop]
             spans = sentence_spans(paragraph)
@@ -428,6 +442,11 @@ def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
                 len(point) < SHORT_SENTENCE or paragraph[: spans[1][1]].endswith(":")
             ):
                 point = paragraph[: spans[1][1]]
+            elif len(spans) > 2 and paragraph[: spans[-1][1]].rstrip().endswith(":"):
+                # The sentence that introduces a list says what the list items are
+                # ("The report tracks 56 indicators, grouped into five domains:"); the
+                # sentences between are left out, and the gap is marked.
+                point = _with_intro(paragraph[: spans[0][1]], paragraph[spans[-1][0]:spans[-1][1]])
             if _cut(chunk.text, start + len(point)) and n + 1 < len(chunks):
                 point = _completed(point, chunks[n + 1].text)
             point = _BULLETS.sub("", point, count=1).lstrip("*–- ")
@@ -555,6 +574,16 @@ def _central(
                 key = " ".join(chunk.text[a : spans[i + 1][1]].split())
             candidates.append(_Point(chunk, a, _clip(key)))
     return _ranked(answerer, candidates[:MAX_CANDIDATES], query_vector)
+
+
+def _with_intro(lead: str, intro: str) -> str:
+    """A paragraph's lead and the sentence at its end that introduces a list, with the gap
+    between marked; the lead is shortened when both would be too long."""
+    lead, intro = " ".join(lead.split()).rstrip(" …"), " ".join(intro.split())
+    room = MAX_POINT_CHARS - len(intro) - 3
+    if len(lead) > room:
+        lead = lead[: max(0, room)].rsplit(" ", 1)[0]
+    return f"{lead} … {intro}" if lead else intro
 
 
 def _clip(sentence: str) -> str:

@@ -28,6 +28,10 @@ MAX_TOPIC_SENTENCES = 60
 MAX_TOPIC_FACTS = 8
 # Facts scored within this of the best one are quoted.
 TOPIC_WINDOW = 0.1
+# The sentence right after one that names the topic often goes on about it without
+# naming it again ("... fell by 6.9%. The report attributes 59% of that decline to
+# coal."): it counts as naming the topic at this share of its predecessor's.
+CONTINUATION = 0.5
 
 
 def _holds(terms: set[str], sentence: str, language: str, question_language: str,
@@ -41,6 +45,26 @@ def _holds(terms: set[str], sentence: str, language: str, question_language: str
         # is not enough: "onderwijs" and "onderste").
         found += any(h == f or len(f) >= 4 and h.startswith(f) for f in forms for h in have)
     return found / len(terms)
+
+
+def _named_sentences(
+    passage: str, terms: set[str], language: str, question_language: str, links: Links,
+) -> list[tuple[int, str, float]]:
+    """(start, sentence, share of the topic it names) for each sentence of a passage, a
+    sentence that goes on from one naming the topic counting at `CONTINUATION` of its
+    share. A piece that starts in lower case is the rest of a sentence cut at a
+    passage's edge, and is left out."""
+    out = []
+    previous = 0.0
+    for start, end in sentence_spans(passage):
+        sentence = " ".join(passage[start:end].split())
+        if len(sentence.split()) < MIN_WORDS or sentence[:1].islower():
+            previous = 0.0
+            continue
+        named = _holds(terms, sentence, language, question_language, links)
+        out.append((start, sentence, named or CONTINUATION * previous))
+        previous = named
+    return out
 
 
 def topic_answer(answerer: ExtractiveAnswerer, evidence: Evidence) -> CitedAnswer | None:
@@ -63,17 +87,13 @@ def topic_answer(answerer: ExtractiveAnswerer, evidence: Evidence) -> CitedAnswe
             if chunk.metadata.get("kind") == "table":
                 continue
             language = str(chunk.metadata.get("language", ""))
-            for start, end in sentence_spans(chunk.text):
-                sentence = " ".join(chunk.text[start:end].split())
-                # Overlapping passages repeat their edge sentences; a piece that starts
-                # in lower case is the rest of a sentence cut at a passage's edge.
-                if len(sentence.split()) < MIN_WORDS or sentence in seen or (
-                    sentence[:1].islower()
-                ):
+            for start, sentence, share in _named_sentences(
+                chunk.text, terms, language, evidence.question_language, evidence.links
+            ):
+                # Overlapping passages repeat their edge sentences.
+                if sentence in seen:
                     continue
                 seen.add(sentence)
-                share = _holds(terms, sentence, language, evidence.question_language,
-                               evidence.links)
                 if share > 0:
                     found.append((share, doc_rank, int(chunk.metadata.get("chunk_index", 0)),
                                   start, chunk, sentence))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.sections import _kind_match, is_broad, topic
+from assistant.sections import MAX_POINT_CHARS, _kind_match, _paragraph_points, is_broad, topic
+from assistant.store import SearchHit
 
 
 @pytest.mark.parametrize(
@@ -24,6 +25,9 @@ from assistant.sections import _kind_match, is_broad, topic
         "What does the report suggest about investment?",
         "Give an overview of the method",
         "How is the index score computed?",
+        "Hoe meet het rapport de gevolgen voor de gezondheid?",
+        "¿Cómo mide el informe la exposición al calor?",
+        "How does the report measure heat exposure?",
     ],
 )
 def test_broad_questions_are_recognised_in_three_languages(question: str) -> None:
@@ -57,7 +61,52 @@ def test_the_topic_is_what_is_left_without_the_question_words() -> None:
         ("What are the key takeaways?", "3. Main findings"),
         ("Wat zijn de kernpunten?", "3. Belangrijkste bevindingen"),
         ("Geef een overzicht van het rapport", "1. Samenvatting"),
+        ("Hoe meet het rapport de gevolgen?", "2. Methode en indicatoren"),
+        ("How does the report measure exposure?", "2. Method and indicators"),
     ],
 )
 def test_a_broad_question_asks_for_a_kind_of_section(question: str, title: str) -> None:
     assert _kind_match(question, title)
+
+
+def _passage(index: int, text: str, paragraphs: str) -> SearchHit:
+    return SearchHit(f"d:{index:05d}", text, {
+        "doc_id": "d", "chunk_index": index, "section_path": "2. Method",
+        "paragraphs": paragraphs, "kind": "text", "language": "en"}, 0.9)
+
+
+def test_the_sentence_that_introduces_a_list_stays_with_its_paragraph_across_passages() -> None:
+    lead = ("The collaboration was set up in 2016 to follow how a warming climate affects "
+            "human health, year after year, with the same indicators.")
+    second = "More than 300 researchers take part."
+    intro = "The report tracks 56 indicators, grouped into five domains:"
+    items = " • Health hazards and exposures. • Adaptation and planning for health."
+    first = _passage(0, f"{lead} {second}", "0")
+    # The next passage repeats the previous one's last sentence (passages overlap); its
+    # paragraphs start at the list items.
+    text = f"{second} {intro}{items}"
+    starts = [text.index("•"), text.index("•", text.index("•") + 1)]
+    following = _passage(1, text, ",".join(map(str, starts)))
+    # A third passage that repeats the introduction adds it to nothing.
+    third_text = f"{intro}{items}"
+    third = _passage(2, third_text, str(third_text.index("•")))
+    points = _paragraph_points([first, following, third])
+    assert points is not None
+    assert points[0].text.startswith(lead[:40]) and points[0].text.endswith(f"… {intro}")
+    assert len(points[0].text) <= MAX_POINT_CHARS
+    assert sum(intro in p.text for p in points) == 1
+    assert [p.text for p in points[1:3]] == ["Health hazards and exposures.",
+                                           "Adaptation and planning for health."]
+
+
+def test_a_paragraph_that_ends_by_introducing_a_list_keeps_that_sentence() -> None:
+    text = ("Indicators are reported one by one and compared with a baseline, never added "
+            "into a single score. Each has a baseline. "
+            "Three kinds of baseline are used: • The 1990s average. • The years 1961 to 1990.")
+    passage = _passage(0, text, ",".join(map(str, [0, text.index("•"),
+                                                   text.index("•", text.index("•") + 1)])))
+    points = _paragraph_points([passage])
+    assert points is not None
+    assert points[0].text == (
+        "Indicators are reported one by one and compared with a baseline, never added into "
+        "a single score. … Three kinds of baseline are used:")

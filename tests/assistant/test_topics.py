@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.topics import _holds
+from assistant.topics import CONTINUATION, _holds, _named_sentences
 
 
 def test_a_compound_that_starts_with_the_topic_word_names_it() -> None:
@@ -23,3 +23,15 @@ def test_the_share_counts_each_topic_word_once() -> None:
     terms = {"invest", "talent"}
     assert _holds(terms, "Investment in talent and investment in data.", "en", "en", {}) == 1.0
     assert _holds(terms, "Investment lags behind.", "en", "en", {}) == 0.5
+
+
+def test_the_sentence_after_one_that_names_the_topic_counts_as_going_on_about_it() -> None:
+    passage = (
+        "Deaths from air pollution fell by 6.9% between 2016 and 2021. "
+        "The report attributes 59% of that decline to less coal burning. "
+        "Clean electricity grew in the same period. "
+        "Deaths from air pollution are counted by the report every year."
+    )
+    shares = [share for _, _, share in _named_sentences(passage, {"pollut"}, "en", "en", {})]
+    # Named, going on about it, unrelated, named again.
+    assert shares == [1.0, CONTINUATION, 0.0, 1.0]
