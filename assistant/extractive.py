@@ -121,6 +121,10 @@ class Evidence:
     # A broad question's topic named by the title of a retrieved passage's section
     # ("what does it say about infrastructure?" and "8.3 Research and infrastructure").
     titled: bool
+    # A broad question whose topic's words (or their counterparts) one retrieved passage
+    # holds all of ("what does it say about Mexico?"): such a short question sits far
+    # from every passage, so its similarity says little.
+    topic_held: bool
     candidates: list[_Candidate]
     vectors: np.ndarray
     similarity: np.ndarray
@@ -207,6 +211,16 @@ def term_coverage(
         (sum(_holds(t, have, lang, links) for t in wanted) / len(wanted)
          for have, lang in zip(passages, langs, strict=True)),
         default=0.0,
+    )
+
+
+def _topic_held(
+    terms: set[str], passages: Sequence[set[str]], languages: Sequence[str], links: Links,
+) -> bool:
+    """Whether one passage holds every one of a topic's terms (or their counterparts)."""
+    return bool(terms) and any(
+        all(_holds(t, have, lang, links) for t in terms)
+        for have, lang in zip(passages, languages, strict=True)
     )
 
 
@@ -302,7 +316,9 @@ class ExtractiveAnswerer:
         the question's words. A passage can be on topic while none of its
         sentences answers: then neither holds. A broad question ("what does it say
         about X?") sits far from every single passage; a section titled X answers it."""
-        return evidence.titled or evidence.top_score >= self.min_relevance and (
+        return evidence.titled or evidence.topic_held or (
+            evidence.top_score >= self.min_relevance
+        ) and (
             evidence.sentence_similarity >= self.min_sentence_relevance
             or evidence.coverage >= self.min_term_coverage
         )
@@ -334,7 +350,8 @@ class ExtractiveAnswerer:
         links: Links = (
             self.bridge.links(question, question_language) if self.bridge is not None else {}
         )
-        from assistant.sections import is_broad, titled, topic
+        from assistant.lexical import analyse
+        from assistant.sections import is_broad, specific_terms, titled, topic
 
         broad = is_broad(question)
         # "What does it say about X?": when no document holds the words of X, or words
@@ -392,6 +409,9 @@ class ExtractiveAnswerer:
             coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
             titled=broad and titled(question, question_language, self._sections(hits), links,
                                     generic),
+            topic_held=broad and _topic_held(
+                specific_terms(set(analyse(topic(question), question_language)), generic),
+                passage_terms, hit_languages, links),
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, generic=generic, telling=telling,
         )

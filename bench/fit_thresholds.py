@@ -57,6 +57,7 @@ class Measured:
     sentence_similarity: float = -1.0
     coverage: float = -1.0
     titled: bool = False  # a broad question whose topic a section title names
+    topic_held: bool = False  # a broad question whose topic's words one passage holds
     facts: float = 0.0  # share of key facts in the answer given with open gates
     possible: bool = False  # evidence exists at all (names and numbers met)
 
@@ -114,6 +115,7 @@ def measure(assistant: Assistant, questions: list[Question]) -> list[Measured]:
             m.sentence_similarity = evidence.sentence_similarity
             m.coverage = evidence.coverage
             m.titled = evidence.titled
+            m.topic_held = evidence.topic_held
             m.facts = facts_found(answerer.respond(evidence).answer, q) / len(q.key_facts or [1])
         out.append(m)
     return out
@@ -128,7 +130,7 @@ def fit_gates(measured: list[Measured]) -> dict[str, float]:
     results = []
     for a, b, c in itertools.product(grid_relevance, grid_sentence, grid_coverage):
         def passes(m: Measured, a: float = a, b: float = b, c: float = c) -> bool:
-            return m.possible and (m.titled or m.top_score >= a and (
+            return m.possible and (m.titled or m.topic_held or m.top_score >= a and (
                 m.sentence_similarity >= b or m.coverage >= c))
 
         refused = sum(not passes(m) for m in unanswerable) / max(1, len(unanswerable))
@@ -184,7 +186,8 @@ def main() -> int:
         (ROOT / "bench" / "results" / "fit_measured.json").write_text(json.dumps(
             [{"id": m.question.id, "answerable": m.question.answerable, "rank": m.rank,
               "top_score": m.top_score, "sentence_similarity": m.sentence_similarity,
-              "coverage": m.coverage, "titled": m.titled, "facts": m.facts, "possible": m.possible}
+              "coverage": m.coverage, "titled": m.titled, "topic_held": m.topic_held,
+              "facts": m.facts, "possible": m.possible}
              for m in measured], indent=1) + "\n", encoding="utf-8")
     print(json.dumps(fitted, indent=2))
     out = ROOT / "bench" / "results" / "fit.json"

@@ -233,6 +233,25 @@ def test_a_broad_question_on_a_topic_no_section_is_titled_with_quotes_its_mentio
     assert len({c.section for c in answer.citations}) >= 2
 
 
+def test_a_short_broad_question_is_answered_when_a_passage_holds_its_topic(
+    corpus_assistant: Assistant,
+) -> None:
+    # A question this short sits far from every passage (below `min_relevance`); that
+    # a retrieved passage names its whole topic is what lets it through.
+    question = "What does the report say about Mexico?"
+    cleaned, language = corpus_assistant.clean_question(question)
+    vector, hits = corpus_assistant.retrieve(cleaned, 10)
+    hits = hits[: corpus_assistant.settings.top_k]
+    evidence = corpus_assistant._extractive().evidence(cleaned, language, vector, hits)  # noqa: SLF001
+    assert evidence is not None and evidence.topic_held and not evidence.titled
+    answer = corpus_assistant.ask(question)
+    assert answer.found, answer.answer
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    # The lines quoted in the question's language come first.
+    assert re.search(r"Mexico \(47\.03\)|economic size", quoted[0] + quoted[1]), quoted
+    assert any("economic size" in line for line in quoted), quoted
+
+
 def test_a_broad_question_on_an_absent_topic_is_not_found(corpus_assistant: Assistant) -> None:
     assert not corpus_assistant.ask("What does the report say about copper prices?").found
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import also_cited
+from assistant.extractive import _topic_held, also_cited
 from assistant.store import SearchHit
 
 
@@ -30,3 +30,13 @@ def test_other_passages_are_named_by_language_after_those_in_the_quoted_one(
 
 def test_other_languages_alone_are_introduced_once() -> None:
     assert also_cited("en", [_hit(2, "es"), _hit(5, "es")], "en") == "in Spanish [2][5]"
+
+
+def test_a_topic_is_held_when_one_passage_holds_all_its_words() -> None:
+    passages = [{"start", "up", "capit"}, {"cloud", "start"}]
+    assert _topic_held({"start", "up"}, passages, ["en", "en"], {})
+    # Each word in a different passage is not enough.
+    assert not _topic_held({"up", "cloud"}, passages, ["en", "en"], {})
+    # A word's counterpart in the passage's language counts.
+    assert _topic_held({"nube"}, passages, ["en", "en"], {"nube": {"en": "cloud"}})
+    assert not _topic_held(set(), passages, ["en", "en"], {})

@@ -32,6 +32,7 @@ def test_the_sentence_after_one_that_names_the_topic_counts_as_going_on_about_it
         "Clean electricity grew in the same period. "
         "Deaths from air pollution are counted by the report every year."
     )
-    shares = [share for _, _, share in _named_sentences(passage, {"pollut"}, "en", "en", {})]
+    found = _named_sentences(passage, {"pollut"}, "en", "en", {})
     # Named, going on about it, unrelated, named again.
-    assert shares == [1.0, CONTINUATION, 0.0, 1.0]
+    assert [share for _, _, share, _ in found] == [1.0, CONTINUATION, 0.0, 1.0]
+    assert [follows for *_, follows in found] == ["", found[0][1], "", ""]
