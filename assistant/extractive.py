@@ -91,10 +91,30 @@ def answer_types(question: str) -> list[str]:
     return [name for name, asks in _ANSWER_TYPES.items() if asks.search(question)]
 
 
-def has_answer_type(folded_sentence: str, kind: str) -> bool:
+def has_answer_type(folded_sentence: str, kind: str, language: str = "") -> bool:
+    """Whether a sentence (folded, in `language`) holds the kind of answer asked for: a
+    place, a year, or a number in figures or in words ("six times lower")."""
     if kind == "place":
         return mentions_place(folded_sentence)
-    return bool(_SHOWS_TYPE[kind].search(folded_sentence))
+    if _SHOWS_TYPE[kind].search(folded_sentence):
+        return True
+    return kind == "number" and bool(_number_words(language).search(folded_sentence))
+
+
+@functools.cache
+def _number_words(language: str) -> re.Pattern[str]:
+    """The words for 2-20 and the tens in a language, from num2words ("one" is left out:
+    it is also an article, "een", "un")."""
+    from num2words import num2words
+
+    try:
+        words = {fold(num2words(n, lang=language)) for n in [*range(2, 21), *range(30, 101, 10)]}
+    except NotImplementedError:
+        words = set()
+    if not words:
+        return re.compile(r"(?!)")
+    alternatives = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)({alternatives})(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -517,7 +537,8 @@ class ExtractiveAnswerer:
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
             named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))
             shared = _share(asked, cand.sentence, cand.hit, links, weights)
-            typed = any(has_answer_type(folded, kind) for kind in wanted)
+            typed = any(has_answer_type(folded, kind, str(cand.hit.metadata.get("language", "")))
+                        for kind in wanted)
             # The passage's language baseline applies to its sentences too, and the
             # passage's rank carries the context the lone sentence lacks.
             language_offset = cand.hit.relevance - cand.hit.score

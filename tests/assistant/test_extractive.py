@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import _topic_held, also_cited
+from assistant.extractive import _topic_held, also_cited, has_answer_type
 from assistant.store import SearchHit
 
 
@@ -40,3 +40,13 @@ def test_a_topic_is_held_when_one_passage_holds_all_its_words() -> None:
     # A word's counterpart in the passage's language counts.
     assert _topic_held({"nube"}, passages, ["en", "en"], {"nube": {"en": "cloud"}})
     assert not _topic_held(set(), passages, ["en", "en"], {})
+
+
+def test_a_number_written_in_words_is_a_number_in_its_own_language() -> None:
+    assert has_answer_type("the average is roughly six times lower", "number", "en")
+    assert has_answer_type("het gemiddelde ligt zes keer lager", "number", "nl")
+    assert has_answer_type("el promedio es unas seis veces menor", "number", "es")
+    assert has_answer_type("scored 70.56", "number", "en")
+    # "once" is eleven in Spanish, not in English; "een" is also an article.
+    assert not has_answer_type("it happened once", "number", "en")
+    assert not has_answer_type("een land in de regio", "number", "nl")
