@@ -101,16 +101,49 @@ def _kind_match(question: str, title: str) -> bool:
     return _kinds_matched(question, title) > 0
 
 
+# "Which risks does the report name?", "Welke maatregelen stelt het rapport voor?", "¿Qué
+# desafíos identifica el informe?": a question word, what is asked about, and a verb of
+# what a text does with it. The verb and the question word are the question's frame;
+# the words between are its topic.
+_WHICH = re.compile(r"^[\s¿¡\"“'(]*(welke|wat voor|wat|which|what|qu[eé]|cu[aá]les|cu[aá]l)\b",
+                    re.IGNORECASE)
+_TEXT_VERB = re.compile(
+    r"\b(noemt|noemen|ziet|signaleert|beschrijft|bespreekt|benoemt|onderscheidt|"
+    r"concludeert|schetst|stelt|"
+    r"mention(s|ed)?|identif(y|ies|ied)|discuss(es|ed)?|name[sd]?|list(s|ed)?|"
+    r"highlight(s|ed)?|describe[sd]?|outline[sd]?|point(s)? out|"
+    r"mencionan?|identifican?|se[nñ]alan?|describen?|destacan?|analizan?|discuten?|"
+    r"proponen?|plantean?)\b",
+    re.IGNORECASE,
+)
+# A verb to explain something at length: "Explain the tiers", "Leg de groepen uit".
+_EXPLAIN = re.compile(r"^[\s¿¡]*(explain|expli(?:ca|que)|leg)\b(?:.*\b(uit)\b)?", re.IGNORECASE)
+
+
+def _frame(question: str) -> list[tuple[int, int]]:
+    """The spans of a broad question's question words, or none when it is not broad."""
+    spans = [m.span() for m in _BROAD.finditer(question)]
+    if spans:
+        return spans
+    explain = _EXPLAIN.match(question)
+    if explain and (explain.group(1).lower() != "leg" or explain.group(2)):
+        return [explain.span(g) for g in (1, 2) if explain.group(g)]
+    which = _WHICH.match(question)
+    verb = _TEXT_VERB.search(question, which.end()) if which else None
+    if which and verb:
+        return [which.span(1), verb.span()]
+    return []
+
+
 def is_broad(question: str) -> bool:
-    return bool(_BROAD.search(question))
+    return bool(_frame(question))
 
 
 def topic(question: str) -> str:
     """A broad question without its question words (whole words): what it asks
     about ("Wat zegt het rapport over X?" → "het rapport over X?")."""
     out = question
-    for match in reversed(list(_BROAD.finditer(question))):
-        start, end = match.span()
+    for start, end in reversed(_frame(question)):
         while start > 0 and out[start - 1].isalnum():
             start -= 1
         while end < len(out) and out[end].isalnum():

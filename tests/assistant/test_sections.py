@@ -28,6 +28,14 @@ from assistant.store import SearchHit
         "Hoe meet het rapport de gevolgen voor de gezondheid?",
         "¿Cómo mide el informe la exposición al calor?",
         "How does the report measure heat exposure?",
+        "Welke risico's noemt het rapport?",
+        "Welke maatregelen stelt het rapport voor?",
+        "Wat concludeert het rapport?",
+        "Leg de drie groepen uit",
+        "¿Qué desafíos identifica el informe?",
+        "Explica los tres niveles",
+        "Which challenges does the report mention?",
+        "Explain the three tiers",
     ],
 )
 def test_broad_questions_are_recognised_in_three_languages(question: str) -> None:
@@ -41,6 +49,9 @@ def test_broad_questions_are_recognised_in_three_languages(question: str) -> Non
         "¿Cuánto talento en IA emigra de la región?",
         "Welke score had Chili in 2025?",
         "When was the index presented?",
+        "Wat is de regionale gemiddelde score?",
+        "¿Qué país ve su puntuación caer?",
+        "Leg je tas neer",
     ],
 )
 def test_questions_for_one_fact_are_not_broad(question: str) -> None:
@@ -51,6 +62,9 @@ def test_the_topic_is_what_is_left_without_the_question_words() -> None:
     assert topic("Waar gaat hoofdstuk 5 over?").split() == ["hoofdstuk", "5", "over?"]
     assert "investment" in topic("What does the report suggest about investment?")
     assert "propone" not in topic("¿Qué propone el informe sobre el talento?")
+    # "Which X does the report name?": the question word and the verb are the frame.
+    assert topic("Welke risico's noemt het rapport?").split() == ["risico's", "het", "rapport?"]
+    assert topic("Leg de drie groepen uit").split() == ["de", "drie", "groepen"]
 
 
 @pytest.mark.parametrize(
