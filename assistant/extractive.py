@@ -37,6 +37,8 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_](?:[\w-]*\w)?", re.U)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _YEAR = re.compile(r"(19|20)\d\d")
 ANSWER_TYPE_BONUS = 0.05
+# A capitalised word this long may be an inflected form of a name: its stem matches too.
+LONG_NAME = 7
 GENERIC_SHARE = 0.8
 MIN_TERM_COVERAGE = 0.7
 TERM_BONUS = 0.05
@@ -182,7 +184,11 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
                 continue
             key = fold(token)
             if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", covered):
-                entities.append((key,))
+                # A longer capitalised word may be an inflected adjective ("Europees" and
+                # "Europese Unie", "European"): its stem, less the ending, also matches.
+                entities.append((key, f"{key[:-2]}*") if (
+                    len(key) >= LONG_NAME and key.isalpha() and not token.isupper()
+                ) else (key,))
     return entities
 
 
@@ -268,6 +274,11 @@ def _share(
 
 def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
     for spelling in spellings:
+        if spelling.endswith("*"):
+            # A stem: any word that starts with it.
+            if re.search(rf"(?<!\w){re.escape(spelling[:-1])}\w*", passage_folded):
+                return True
+            continue
         if _NUMBER.fullmatch(spelling):
             haystack = re.sub(r"(?<=\d),(?=\d)", ".", passage_folded)
         else:

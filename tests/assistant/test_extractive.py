@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import _topic_held, also_cited, has_answer_type
+from assistant.extractive import (
+    _mentions,
+    _topic_held,
+    also_cited,
+    has_answer_type,
+    question_entities,
+)
 from assistant.store import SearchHit
 
 
@@ -50,3 +56,14 @@ def test_a_number_written_in_words_is_a_number_in_its_own_language() -> None:
     # "once" is eleven in Spanish, not in English; "een" is also an article.
     assert not has_answer_type("it happened once", "number", "en")
     assert not has_answer_type("een land in de regio", "number", "nl")
+
+
+def test_a_long_capitalised_word_matches_its_inflected_forms() -> None:
+    (europees,) = question_entities("Via welk Europees samenwerkingsverband loopt het?")
+    assert _mentions("met steun van de europese unie", europees)
+    assert _mentions("backing from the european union", europees)
+    assert not _mentions("de regio ontvangt weinig", europees)
+    # Short names and acronyms match as written.
+    assert question_entities("Who leads CENIA today?") == [("cenia",)]
+    (quito,) = question_entities("Where is Quito?")
+    assert _mentions("in quito", quito) and not _mentions("in quitos", quito)
