@@ -39,12 +39,12 @@ BARS = {
 # The level each sample corpus's test split has reached so far, below the bars:
 # CI fails when a change falls under it. The bars are the aim.
 FLOORS = {
-    "hit_at_5": 0.80,
-    "key_fact_recall": 0.45,
-    "false_not_found": 0.25,
+    "hit_at_5": 0.85,
+    "key_fact_recall": 0.65,
+    "false_not_found": 0.10,
     "unanswerable_accuracy": 0.50,
-    "broad_recall": 0.25,
-    "duplicate_answers": 1,
+    "broad_recall": 0.50,
+    "duplicate_answers": 0,
     "answer_language_accuracy": 0.95,
 }
 
