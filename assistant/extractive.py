@@ -276,7 +276,7 @@ def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
     for spelling in spellings:
         if spelling.endswith("*"):
             # A stem: any word that starts with it.
-            if re.search(rf"(?<!\w){re.escape(spelling[:-1])}\w*", passage_folded):
+            if re.search(rf"(?<!\w){re.escape(spelling[:-1])}", passage_folded):
                 return True
             continue
         if _NUMBER.fullmatch(spelling):
@@ -381,8 +381,7 @@ class ExtractiveAnswerer:
         links: Links = (
             self.bridge.links(question, question_language) if self.bridge is not None else {}
         )
-        from assistant.lexical import analyse
-        from assistant.sections import is_broad, specific_terms, titled, topic
+        from assistant.sections import is_broad, titled, topic, topic_terms
 
         broad = is_broad(question)
         # "What does it say about X?": when no document holds the words of X, or words
@@ -441,8 +440,8 @@ class ExtractiveAnswerer:
             titled=broad and titled(question, question_language, self._sections(hits), links,
                                     generic),
             topic_held=broad and _topic_held(
-                specific_terms(set(analyse(topic(question), question_language)), generic),
-                passage_terms, hit_languages, links),
+                topic_terms(question, question_language, generic), passage_terms,
+                hit_languages, links),
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, generic=generic, telling=telling,
         )

@@ -161,7 +161,7 @@ def titled(
     topic's terms, or their counterparts in the title's language. `generic` terms (the
     documents' subject, which most passages hold) name no topic, unless nothing else
     does."""
-    asked = specific_terms(set(analyse(topic(question), question_language)), generic)
+    asked = topic_terms(question, question_language, generic)
     if not asked:
         return False
     for lang, path in sections:
@@ -171,6 +171,13 @@ def titled(
             if title and _title_score(asked, title, lang, links, question_language) >= 0.5:
                 return True
     return False
+
+
+def topic_terms(
+    question: str, question_language: str, generic: set[str] | frozenset[str] = frozenset(),
+) -> set[str]:
+    """The terms of what a broad question asks about, less the documents' subject."""
+    return specific_terms(set(analyse(topic(question), question_language)), generic)
 
 
 def specific_terms(terms: set[str], generic: set[str] | frozenset[str]) -> set[str]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.answer import CitedAnswer
 from assistant.lexical import analyse
-from assistant.sections import counterparts, specific_terms, topic
+from assistant.sections import counterparts, topic_terms
 from assistant.store import SearchHit
 from ingest.chunking import sentence_spans
 
@@ -83,9 +83,7 @@ def topic_answer(answerer: ExtractiveAnswerer, evidence: Evidence) -> CitedAnswe
 
     if answerer.section_chunks is None:
         return None
-    terms = specific_terms(
-        set(analyse(topic(evidence.question), evidence.question_language)), evidence.generic
-    )
+    terms = topic_terms(evidence.question, evidence.question_language, evidence.generic)
     if not terms:
         return None
     docs = list(dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in evidence.hits))
