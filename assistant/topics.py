@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 MIN_WORDS = 5
 # Sentences read, the ones that hold most of the topic first: bounds the embedding work.
 MAX_TOPIC_SENTENCES = 60
-MAX_TOPIC_FACTS = 8
+MAX_TOPIC_FACTS = 10
 # Facts scored within this of the best one are quoted.
 TOPIC_WINDOW = 0.1
 # The sentence right after one that names the topic often goes on about it without
