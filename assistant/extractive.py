@@ -77,11 +77,13 @@ _ANSWER_TYPES: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"\b(welke landen|welk land|welke regio|waar|naar welke|"
                         r"qué países|qué país|cuáles países|dónde|hacia dónde|adónde|"
                         r"which countr|what countr|where)", re.I),
-    "number": re.compile(r"\b(hoeveel|hoe groot|welk deel|welke score|cuánt|qué puntuación|"
-                         r"qué porcentaje|qué parte|how many|how much|what share|what score|"
-                         r"what percentage|score)", re.I),
-    "date": re.compile(r"\b(wanneer|welke datum|op welke datum|in welk jaar|cuándo|qué fecha|"
-                       r"en qué año|when|what date|which year)", re.I),
+    "number": re.compile(r"\b(hoeveel|hoe groot|hoe hoog|welk deel|welk percentage|welke score|"
+                         r"aantal|cuánt|qué puntuación|qué porcentaje|qué parte|qué proporción|"
+                         r"número de|cantidad de|how many|how much|how large|how high|"
+                         r"what share|what proportion|what score|what percentage|number of|"
+                         r"score)", re.I),
+    "date": re.compile(r"\b(wanneer|welke datum|welk jaar|cuándo|qué fecha|qué año|when|"
+                       r"what date|which year|what year)", re.I),
 }
 _SHOWS_TYPE = {
     "number": re.compile(r"\d"),
