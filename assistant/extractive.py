@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -307,6 +307,34 @@ def _table_rows(table: str) -> list[str]:
     return [f"{header} → {row}" for row in rows]
 
 
+class GateMeasures(Protocol):
+    """What the "not found" gates read of the evidence for a question."""
+
+    titled: bool
+    topic_held: bool
+    top_score: float
+    sentence_similarity: float
+    coverage: float
+
+
+def passes_gates(
+    evidence: GateMeasures, min_relevance: float, min_sentence_relevance: float,
+    min_term_coverage: float,
+) -> bool:
+    """The "not found" gates: the best passage must reach `min_relevance`, and a
+    sentence must come close to the question or one passage must hold most of
+    the question's words. A passage can be on topic while none of its
+    sentences answers: then neither holds. A broad question ("what does it say
+    about X?") sits far from every single passage; a section titled X answers it,
+    or a passage that holds every word of its topic."""
+    return evidence.titled or evidence.topic_held or (
+        evidence.top_score >= min_relevance
+    ) and (
+        evidence.sentence_similarity >= min_sentence_relevance
+        or evidence.coverage >= min_term_coverage
+    )
+
+
 class ExtractiveAnswerer:
     def __init__(
         self,
@@ -344,17 +372,8 @@ class ExtractiveAnswerer:
         return self.respond(evidence)
 
     def accepts(self, evidence: Evidence) -> bool:
-        """The "not found" gates: the best passage must reach `min_relevance`, and a
-        sentence must come close to the question or one passage must hold most of
-        the question's words. A passage can be on topic while none of its
-        sentences answers: then neither holds. A broad question ("what does it say
-        about X?") sits far from every single passage; a section titled X answers it."""
-        return evidence.titled or evidence.topic_held or (
-            evidence.top_score >= self.min_relevance
-        ) and (
-            evidence.sentence_similarity >= self.min_sentence_relevance
-            or evidence.coverage >= self.min_term_coverage
-        )
+        return passes_gates(evidence, self.min_relevance, self.min_sentence_relevance,
+                            self.min_term_coverage)
 
     def evidence(
         self, question: str, language: str, query_vector: Sequence[float],

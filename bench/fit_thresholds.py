@@ -40,6 +40,7 @@ from assistant.evaluation import (  # noqa: E402
     load_questions,
     source_rank,
 )
+from assistant.extractive import passes_gates  # noqa: E402
 
 UNANSWERABLE_FLOOR = 0.9
 RETRIEVAL_GRID = {
@@ -130,8 +131,7 @@ def fit_gates(measured: list[Measured]) -> dict[str, float]:
     results = []
     for a, b, c in itertools.product(grid_relevance, grid_sentence, grid_coverage):
         def passes(m: Measured, a: float = a, b: float = b, c: float = c) -> bool:
-            return m.possible and (m.titled or m.topic_held or m.top_score >= a and (
-                m.sentence_similarity >= b or m.coverage >= c))
+            return m.possible and passes_gates(m, a, b, c)
 
         refused = sum(not passes(m) for m in unanswerable) / max(1, len(unanswerable))
         recall = sum(m.facts for m in answerable if passes(m)) / max(1, len(answerable))
