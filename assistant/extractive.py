@@ -142,6 +142,7 @@ class Evidence:
     top_score: float  # the best passage's cosine similarity
     sentence_similarity: float  # the best sentence's
     coverage: float  # the largest share of the question's terms one passage holds
+    broad: bool  # "what does it say about X?", "what are the main findings?"
     # A broad question's topic named by the title of a retrieved passage's section
     # ("what does it say about infrastructure?" and "8.3 Research and infrastructure").
     titled: bool
@@ -458,6 +459,7 @@ class ExtractiveAnswerer:
             top_score=max(h.score for h in hits),
             sentence_similarity=float(similarity.max()),
             coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
+            broad=broad,
             titled=broad and titled(question, question_language, self._sections(hits), links,
                                     generic),
             topic_held=broad and _topic_held(
@@ -534,10 +536,10 @@ class ExtractiveAnswerer:
         question_language = evidence.question_language
         candidates, vectors = evidence.candidates, evidence.vectors
         similarity, asked, telling = evidence.similarity, evidence.asked, evidence.telling
-        from assistant.sections import is_broad, section_answer
+        from assistant.sections import section_answer
 
         limit, window = self.max_sentences, SELECTION_WINDOW
-        if is_broad(question):
+        if evidence.broad:
             # A broad question that passed the gates is answered from its section; when
             # no one section is about it, with more of the sentences that are.
             if self.section_chunks is not None:
