@@ -174,11 +174,12 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
             entities.append(spellings(name.key))
         covered = re.sub(rf"(?<!\w){re.escape(spelling)}(?!\w)", " ", covered)
     body = _LEADING.sub("", question)
-    tokens = _TOKEN.findall(body)
+    matches = list(_TOKEN.finditer(body))
+    tokens = [m.group() for m in matches]
     for i, token in enumerate(tokens):
         if _NUMBER.fullmatch(token):
             entities.append((number_key(token),))
-        elif i > 0 and token[0].isupper() and len(token) > 2:
+        elif i > 0 and token[0].isupper() and len(token) > 2 and not _in_title(matches, body, i):
             # Not names: a compound led by an acronym ("AI-strategie") is a common
             # noun, and a short acronym is often translated (GDP, PIB, bbp).
             if "-" in token and token.rsplit("-", 1)[1][:1].islower():
@@ -193,6 +194,52 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
                     len(key) >= LONG_NAME and key.isalpha() and not token.isupper()
                 ) else (key,))
     return entities
+
+
+def title_runs(question: str) -> list[list[str]]:
+    """The runs of capitalised words in a question ("the Dutch Sea Level Monitor",
+    "the World Bank"), less the names `question_entities` gives."""
+    body = _LEADING.sub("", question)
+    matches = list(_TOKEN.finditer(body))
+    covered = fold(question)
+    for spelling, _ in find_names(covered):
+        covered = re.sub(rf"(?<!\w){re.escape(spelling)}(?!\w)", " ", covered)
+    runs: list[list[str]] = []
+    for i, m in enumerate(matches):
+        word = m.group()
+        if not (i > 0 and word[0].isupper() and not _NUMBER.fullmatch(word)
+                and _in_title(matches, body, i)):
+            continue
+        if not re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", covered):
+            continue
+        joined = runs and runs[-1][-1] == matches[i - 1].group() and not body[
+            matches[i - 1].end():m.start()].strip()
+        if joined:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
+
+
+def _part_of_word(word: str, text: str) -> bool:
+    """Whether `word` starts or ends a word of `text` (compounds: "monitor" in
+    "zeespiegelmonitor")."""
+    w = re.escape(word)
+    return re.search(rf"(?<!\w){w}|{w}(?!\w)", text) is not None
+
+
+def _in_title(matches: Sequence[re.Match[str]], body: str, i: int) -> bool:
+    """Whether token `i` is one of a run of capitalised words ("the Dutch Sea Level
+    Monitor"): the name of a report or programme, which a question in another
+    language than the report translates, so its words need not stand in the text."""
+    def capitalised(j: int) -> bool:
+        return 0 < j < len(matches) and matches[j].group()[0].isupper()
+
+    def adjacent(j: int) -> bool:  # token j and j + 1 are separated by spaces only
+        return not body[matches[j].end():matches[j + 1].start()].strip()
+
+    return (capitalised(i - 1) and adjacent(i - 1)) or (
+        capitalised(i + 1) and adjacent(i))
 
 
 Links = dict[str, dict[str, str]]
@@ -403,6 +450,24 @@ class ExtractiveAnswerer:
         links: Links = (
             self.bridge.links(question, question_language) if self.bridge is not None else {}
         )
+        wanted_terms, passage_terms = analysed_terms(question, hits)
+        hit_languages = [str(h.metadata.get("language", "")) for h in hits]
+        # Most words of a capitalised name ("the World Bank", "the Dutch Sea Level
+        # Monitor") must stand in a passage, as written or as their counterpart in the
+        # passage's language. Not all: a question about a report in another language
+        # names it in translation, and not every word of it has a known counterpart.
+        from assistant.lexical import analyse
+
+        for run in title_runs(question):
+            named = [(w, terms[0]) for w in run if (terms := analyse(w, question_language))]
+            held = sum(
+                any(_holds(term, have, lang, links) or _part_of_word(fold(word), passage)
+                    for have, lang, passage in zip(passage_terms, hit_languages, passages,
+                                                   strict=True))
+                for word, term in named
+            )
+            if named and 2 * held <= len(named):
+                return None
         from assistant.sections import is_broad, titled, topic, topic_terms
 
         broad = is_broad(question)
@@ -415,8 +480,6 @@ class ExtractiveAnswerer:
             unknown = self.bridge.unknown(about, question_language)
             if unknown and 2 * len(unknown) >= len(content_words(about, question_language)):
                 return None
-        wanted_terms, passage_terms = analysed_terms(question, hits)
-        hit_languages = [str(h.metadata.get("language", "")) for h in hits]
         asked = _distinctive_terms(wanted_terms, passage_terms)
         generic = self._subject_terms(wanted_terms, question_language, links, asked)
         telling = [e for e in specific if not _YEAR.fullmatch(e[0])]

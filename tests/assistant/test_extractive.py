@@ -6,10 +6,13 @@ import pytest
 
 from assistant.extractive import (
     _mentions,
+    _part_of_word,
     _topic_held,
     also_cited,
+    answer_types,
     has_answer_type,
     question_entities,
+    title_runs,
 )
 from assistant.store import SearchHit
 
@@ -67,3 +70,29 @@ def test_a_long_capitalised_word_matches_its_inflected_forms() -> None:
     assert question_entities("Who leads CENIA today?") == [("cenia",)]
     (quito,) = question_entities("Where is Quito?")
     assert _mentions("in quito", quito) and not _mentions("in quitos", quito)
+
+
+def test_a_run_of_capitalised_words_is_a_title_not_a_set_of_names() -> None:
+    question = "How much did the World Bank pledge to the Loss and Damage Fund?"
+    assert title_runs(question) == [["World", "Bank"], ["Damage", "Fund"]]
+    # Its words are not names each passage must hold as written ("Loss" stands alone).
+    assert question_entities(question) == [("loss",)]
+    runs = title_runs("What does the Dutch Sea Level Monitor 2022 conclude?")
+    # A country or language name (CLDR) stays a name; the number stays a number.
+    assert runs == [["Sea", "Level", "Monitor"]]
+    assert question_entities("What does the Dutch Sea Level Monitor 2022 conclude?") == [
+        ("2022",)]
+    assert title_runs("What did Costa Rica score in 2025?") == []
+
+
+def test_a_word_of_a_name_may_end_a_compound() -> None:
+    assert _part_of_word("monitor", "de zeespiegelmonitor van 2022")
+    assert _part_of_word("monitor", "monitoring data")
+    assert not _part_of_word("bank", "the embankments held")
+
+
+def test_question_words_say_a_number_or_a_year_is_asked() -> None:
+    assert answer_types("What is the exact number of sub-indicators?") == ["number"]
+    assert answer_types("Welk aantal landen doet mee?") == ["number"]
+    assert answer_types("¿Desde qué año crece la brecha?") == ["date"]
+    assert answer_types("Who compiles the index?") == []
