@@ -520,7 +520,7 @@ class ExtractiveAnswerer:
             question=question, language=language, question_language=question_language,
             query_vector=query_vector, hits=list(hits), links=links,
             top_score=max(h.score for h in hits),
-            sentence_similarity=float(similarity.max()),
+            sentence_similarity=_calibrated_best(similarity, candidates, question_language),
             coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
             broad=broad,
             titled=broad and titled(question, question_language, self._sections(hits), links,
@@ -650,6 +650,28 @@ class ExtractiveAnswerer:
         grouped = [[candidates[i] for i in fact]
                    for fact in quoted_first(facts, languages, language, scores)]
         return compose(language, grouped)
+
+
+def _calibrated_best(
+    similarity: np.ndarray, candidates: Sequence[_Candidate], question_language: str
+) -> float:
+    """The best sentence's similarity, as if it were in the question's language.
+
+    Multilingual embedders score a sentence in another language lower than an equally
+    close one in the question's own. Retrieval measured each language's baseline (a
+    passage's score less its relevance); a sentence in a language whose baseline is
+    lower is raised by the gap, where the question language's is known. Never lowered:
+    a language whose passages all sit close to the question (one document on the
+    topic) has a high baseline, not better sentences."""
+    baselines = {str(c.hit.metadata.get("language", "")): c.hit.score - c.hit.relevance
+                 for c in candidates}
+    own = baselines.get(question_language)
+    if own is None:
+        return float(similarity.max())
+    return max(
+        float(sim) + max(0.0, own - baselines[str(c.hit.metadata.get("language", ""))])
+        for sim, c in zip(similarity, candidates, strict=True)
+    )
 
 
 def group_facts(

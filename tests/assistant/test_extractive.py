@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.extractive import (
+    _calibrated_best,
+    _Candidate,
     _mentions,
     _part_of_word,
     _topic_held,
@@ -96,3 +98,20 @@ def test_question_words_say_a_number_or_a_year_is_asked() -> None:
     assert answer_types("Welk aantal landen doet mee?") == ["number"]
     assert answer_types("¿Desde qué año crece la brecha?") == ["date"]
     assert answer_types("Who compiles the index?") == []
+
+
+def test_a_sentence_in_a_language_with_a_lower_baseline_is_raised_to_the_questions() -> None:
+    import numpy as np
+
+    def candidate(language: str, score: float, relevance: float) -> _Candidate:
+        return _Candidate(SearchHit(f"{language}:1", "text", {"language": language}, score,
+                                    relevance=relevance), 0, "A sentence here.")
+
+    # Spanish passages sit at 0.82, Dutch ones at 0.79: a Dutch sentence at 0.83 counts
+    # as 0.86 for a Spanish question; a Spanish one is not moved.
+    candidates = [candidate("nl", 0.87, 0.08), candidate("es", 0.83, 0.01)]
+    best = _calibrated_best(np.array([0.83, 0.80]), candidates, "es")
+    assert best == pytest.approx(0.86)
+    # Never lowered, and unchanged without a passage in the question's language.
+    assert _calibrated_best(np.array([0.80, 0.83]), candidates, "nl") == pytest.approx(0.83)
+    assert _calibrated_best(np.array([0.83, 0.80]), candidates, "en") == pytest.approx(0.83)
