@@ -74,16 +74,23 @@ SAME_WORDS = 0.5  # share of words two wordings of one fact in one language have
 # likelier answer than one that only shares the topic. The question words are
 # the languages' own; places are recognised by their CLDR names.
 _ANSWER_TYPES: dict[str, re.Pattern[str]] = {
-    "place": re.compile(r"\b(welke landen|welk land|welke regio|waar|naar welke|"
+    "place": re.compile(r"\b(welke landen|welk land|welke regio|naar welke|"
                         r"qué países|qué país|cuáles países|dónde|hacia dónde|adónde|"
-                        r"which countr|what countr|where)", re.I),
+                        r"which countr|what countr)", re.I),
     "number": re.compile(r"\b(hoeveel|hoe groot|hoe hoog|welk deel|welk percentage|welke score|"
                          r"aantal|cuánt|qué puntuación|qué porcentaje|qué parte|qué proporción|"
                          r"número de|cantidad de|how many|how much|how large|how high|"
                          r"what share|what proportion|what score|what percentage|number of|"
                          r"score)", re.I),
-    "date": re.compile(r"\b(wanneer|welke datum|welk jaar|cuándo|qué fecha|qué año|when|"
-                       r"what date|which year|what year)", re.I),
+    "date": re.compile(r"\b(welke datum|welk jaar|cuándo|qué fecha|qué año|what date|"
+                       r"which year|what year)", re.I),
+}
+# "When" and "where" (and "wanneer", "waar") also join clauses ("… when designing the
+# lock"): they ask for a time or place only where the question starts with them.
+_LEADING_TYPES: dict[str, re.Pattern[str]] = {
+    "place": re.compile(r"^\W*(?:(?:from|to|naar|vanaf|tot)\s+)?(where|waar)\b", re.I),
+    "date": re.compile(r"^\W*(?:(?:since|until|from|sinds|tot|vanaf)\s+)?(when|wanneer)\b",
+                       re.I),
 }
 _SHOWS_TYPE = {
     "number": re.compile(r"\d"),
@@ -92,7 +99,9 @@ _SHOWS_TYPE = {
 
 
 def answer_types(question: str) -> list[str]:
-    return [name for name, asks in _ANSWER_TYPES.items() if asks.search(question)]
+    return [name for name, asks in _ANSWER_TYPES.items()
+            if asks.search(question) or name in _LEADING_TYPES
+            and _LEADING_TYPES[name].search(question)]
 
 
 def has_answer_type(folded_sentence: str, kind: str, language: str = "") -> bool:

@@ -98,6 +98,11 @@ def test_question_words_say_a_number_or_a_year_is_asked() -> None:
     assert answer_types("Welk aantal landen doet mee?") == ["number"]
     assert answer_types("¿Desde qué año crece la brecha?") == ["date"]
     assert answer_types("Who compiles the index?") == []
+    # "when" and "where" ask only where the question starts with them.
+    assert answer_types("When was the index presented?") == ["date"]
+    assert answer_types("Since when has the gap grown?") == ["date"]
+    assert answer_types("Waar gaan de specialisten heen?") == ["place"]
+    assert answer_types("What rise was assumed when designing the lock?") == []
 
 
 def test_a_sentence_in_a_language_with_a_lower_baseline_is_raised_to_the_questions() -> None:
