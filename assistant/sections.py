@@ -490,7 +490,8 @@ def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
             if _cut(chunk.text, start + len(point)) and n + 1 < len(chunks):
                 point = _completed(point, chunks[n + 1].text)
             point = _BULLETS.sub("", point, count=1).lstrip("*–- ")
-            points.append(_Point(chunk, start, _clip(point)))
+            if _is_prose(point):
+                points.append(_Point(chunk, start, _clip(point)))
     return points
 
 
@@ -607,13 +608,27 @@ def _central(
             # passage holds whole.
             if len(key.split()) < 5 or key in seen or key[:1].islower() or (
                 n + 1 < len(chunks) and _cut(chunk.text, b)
-            ):
+            ) or not _is_prose(key):
                 continue
             seen.add(key)
             if len(key) < SHORT_SENTENCE and i + 1 < len(spans):
                 key = " ".join(chunk.text[a : spans[i + 1][1]].split())
             candidates.append(_Point(chunk, a, _clip(key)))
     return _ranked(answerer, candidates[:MAX_CANDIDATES], query_vector)
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+MIN_LOWER_SHARE = 0.25
+
+
+def _is_prose(text: str) -> bool:
+    """Whether a piece reads as a sentence rather than a byline, a date line or a
+    heading in title case ("Eva Belmonte & Miguel Ángel Gavilanes (Civio), 2017-02-09"):
+    in a sentence, most words are not capitalised."""
+    words = _WORD.findall(text)
+    if len(words) < 3:
+        return True
+    return sum(w[0].islower() for w in words) >= MIN_LOWER_SHARE * len(words)
 
 
 def _with_intro(lead: str, intro: str) -> str:

@@ -124,3 +124,13 @@ def test_a_paragraph_that_ends_by_introducing_a_list_keeps_that_sentence() -> No
     assert points[0].text == (
         "Indicators are reported one by one and compared with a baseline, never added into "
         "a single score. … Three kinds of baseline are used:")
+
+
+def test_a_byline_or_a_list_of_names_is_not_a_point() -> None:
+    from assistant.sections import _is_prose
+
+    assert not _is_prose("Eva Belmonte & Miguel Ángel Gavilanes (Civio), 2017-02-09")
+    assert _is_prose("Vaccines have helped to eradicate some diseases.")
+    assert _is_prose("Chile (70,56), Brazil (67,39) and Uruguay (62,32) lead the index.")
+    # Too short to judge.
+    assert _is_prose("Heat kills.")
