@@ -23,7 +23,7 @@ from assistant.answer import Citation, CitedAnswer
 from assistant.bridge import content_words
 from assistant.lexical import SUBJECT_SHARE
 from assistant.messages import language_list, language_name, text
-from assistant.names import find_names, mentions_place, spellings
+from assistant.names import Name, find_names, mentions_place, spellings
 from assistant.store import SearchHit
 from assistant.textnorm import fold, number_key
 from ingest.chunking import sentence_spans
@@ -175,13 +175,10 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
     words and numbers must match as written (accents aside). Wider regions
     ("Southeast Asia") place a question rather than constrain it, and are left out.
     """
-    folded = fold(question)
-    entities: list[tuple[str, ...]] = []
-    covered = folded
-    for spelling, name in find_names(folded):
-        if not name.region:
-            entities.append(spellings(name.key))
-        covered = re.sub(rf"(?<!\w){re.escape(spelling)}(?!\w)", " ", covered)
+    found, covered = _names_and_rest(question)
+    entities: list[tuple[str, ...]] = [
+        spellings(name.key) for _, name in found if not name.region
+    ]
     body = _LEADING.sub("", question)
     matches = list(_TOKEN.finditer(body))
     tokens = [m.group() for m in matches]
@@ -205,15 +202,23 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
     return entities
 
 
+def _names_and_rest(question: str) -> tuple[list[tuple[str, Name]], str]:
+    """The question's CLDR names (spelling, name), and its folded text without them."""
+    covered = fold(question)
+    found = find_names(covered)
+    for spelling, _ in found:
+        covered = re.sub(rf"(?<!\w){re.escape(spelling)}(?!\w)", " ", covered)
+    return found, covered
+
+
 def title_runs(question: str) -> list[list[str]]:
     """The runs of capitalised words in a question ("the Dutch Sea Level Monitor",
     "the World Bank"), less the names `question_entities` gives."""
+    _, covered = _names_and_rest(question)
     body = _LEADING.sub("", question)
     matches = list(_TOKEN.finditer(body))
-    covered = fold(question)
-    for spelling, _ in find_names(covered):
-        covered = re.sub(rf"(?<!\w){re.escape(spelling)}(?!\w)", " ", covered)
     runs: list[list[str]] = []
+    last = -2  # the index of the token that ended the last run
     for i, m in enumerate(matches):
         word = m.group()
         if not (i > 0 and word[0].isupper() and not _NUMBER.fullmatch(word)
@@ -221,12 +226,11 @@ def title_runs(question: str) -> list[list[str]]:
             continue
         if not re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", covered):
             continue
-        joined = runs and runs[-1][-1] == matches[i - 1].group() and not body[
-            matches[i - 1].end():m.start()].strip()
-        if joined:
+        if last == i - 1 and _adjacent(matches, body, last):
             runs[-1].append(word)
         else:
             runs.append([word])
+        last = i
     return runs
 
 
@@ -244,11 +248,37 @@ def _in_title(matches: Sequence[re.Match[str]], body: str, i: int) -> bool:
     def capitalised(j: int) -> bool:
         return 0 < j < len(matches) and matches[j].group()[0].isupper()
 
-    def adjacent(j: int) -> bool:  # token j and j + 1 are separated by spaces only
-        return not body[matches[j].end():matches[j + 1].start()].strip()
+    return (capitalised(i - 1) and _adjacent(matches, body, i - 1)) or (
+        capitalised(i + 1) and _adjacent(matches, body, i))
 
-    return (capitalised(i - 1) and adjacent(i - 1)) or (
-        capitalised(i + 1) and adjacent(i))
+
+def _adjacent(matches: Sequence[re.Match[str]], body: str, j: int) -> bool:
+    """Whether tokens `j` and `j + 1` are separated by spaces only."""
+    return not body[matches[j].end():matches[j + 1].start()].strip()
+
+
+def _titles_held(
+    question: str, question_language: str, passages: Sequence[str],
+    passage_terms: Sequence[set[str]], languages: Sequence[str], links: Links,
+) -> bool:
+    """Whether, for each capitalised name of the question ("the World Bank", "the Dutch
+    Sea Level Monitor"), more than half of its words stand in a passage (folded in
+    `passages`, analysed in `passage_terms`): as written, as their counterpart in the
+    passage's language, or ending a compound. Not all: a question about a report in
+    another language names it in translation, and not every word has a counterpart."""
+    from assistant.lexical import analyse
+
+    for run in title_runs(question):
+        named = [(w, terms[0]) for w in run if (terms := analyse(w, question_language))]
+        held = sum(
+            any(_holds(term, have, lang, links) or _part_of_word(fold(word), passage)
+                for have, lang, passage in zip(passage_terms, languages, passages,
+                                               strict=True))
+            for word, term in named
+        )
+        if named and 2 * held <= len(named):
+            return False
+    return True
 
 
 Links = dict[str, dict[str, str]]
@@ -461,22 +491,9 @@ class ExtractiveAnswerer:
         )
         wanted_terms, passage_terms = analysed_terms(question, hits)
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
-        # Most words of a capitalised name ("the World Bank", "the Dutch Sea Level
-        # Monitor") must stand in a passage, as written or as their counterpart in the
-        # passage's language. Not all: a question about a report in another language
-        # names it in translation, and not every word of it has a known counterpart.
-        from assistant.lexical import analyse
-
-        for run in title_runs(question):
-            named = [(w, terms[0]) for w in run if (terms := analyse(w, question_language))]
-            held = sum(
-                any(_holds(term, have, lang, links) or _part_of_word(fold(word), passage)
-                    for have, lang, passage in zip(passage_terms, hit_languages, passages,
-                                                   strict=True))
-                for word, term in named
-            )
-            if named and 2 * held <= len(named):
-                return None
+        if not _titles_held(question, question_language, passages, passage_terms,
+                            hit_languages, links):
+            return None
         from assistant.sections import is_broad, titled, topic, topic_terms
 
         broad = is_broad(question)
