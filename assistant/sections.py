@@ -266,6 +266,9 @@ def section_answer(
     scores: dict[tuple[str, str], float] = {}
     first_hit: dict[tuple[str, str], SearchHit] = {}
     titles: dict[tuple[str, str], float] = {}
+    # Units that are a whole document: the text under its title heading, before any section.
+    whole: set[tuple[str, str]] = set()
+    named: dict[str, float] = {}  # how well each document's title matches the question
     found_docs = list(dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in hits))
     # The retrieved passages count by their rank; the other sections of the documents
     # they come from count by their title alone (retrieval may rank the passages of the
@@ -282,9 +285,26 @@ def section_answer(
         if rank is None and key not in scores and title <= 0:
             continue
         titles[key] = max(titles.get(key, 0.0), title)
+        if doc_id not in named:
+            named[doc_id] = _title_score(asked, str(meta.get("title", "")),
+                                         str(meta.get("language", "")), links, question_language)
+        if unit == path and fold(path) == fold(" ".join(str(meta.get("title", "")).split())):
+            whole.add(key)
         scores[key] = scores.get(key, 0.0) + (1.0 / (rank + 1) if rank is not None else 0.0)
         first_hit.setdefault(key, hit)
     matched = {k: s + titles[k] for k, s in scores.items() if titles[k] > 0}
+    # A document's title names the document, not one of its sections: where a section
+    # of it is titled with what is asked too ("the summary of the Sea Level Monitor" and
+    # "Sea Level Monitor: summary and introduction > Summary"), that section answers.
+    # A question that names a document by its title ("the summary of the Harbour Monitor")
+    # asks about that document: a section of another whose title holds far less of the
+    # question does not answer it, whatever kind of section it is.
+    best_named = max(named.values(), default=0.0)
+    if best_named > 0:
+        matched = {k: v for k, v in matched.items() if named[k[0]] >= 0.5 * best_named}
+    for key in whole & matched.keys():
+        if any(k[0] == key[0] and k not in whole for k in matched):
+            del matched[key]
     if not matched:
         # No title names what is asked ("how is the score computed?" and a section
         # called "Method"): the section that holds the two best passages, if one does.

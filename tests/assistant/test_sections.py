@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.sections import MAX_POINT_CHARS, _kind_match, _paragraph_points, is_broad, topic
@@ -134,3 +136,68 @@ def test_a_byline_or_a_list_of_names_is_not_a_point() -> None:
     assert _is_prose("Chile (70,56), Brazil (67,39) and Uruguay (62,32) lead the index.")
     # Too short to judge.
     assert _is_prose("Heat kills.")
+
+
+_MONITOR = """# Harbour Water Monitor 2021: summary and introduction
+
+City water board, with contributions from the port authority, 14 March 2022.
+
+## Summary of the Harbour Water Monitor
+
+Since 2012 the water board has kept the Harbour Water Monitor. Its aim is to record
+the state of the water in the old harbour and how it changes from year to year.
+
+The monitor finds that the water has warmed by 0.8 degrees since 1995. The warming
+has sped up over the last ten years.
+
+Oxygen levels fell below the legal floor on 23 days in 2021, most of them in August.
+
+## Introduction
+
+This report describes how the harbour water is sampled at four fixed points and
+how the samples are tested in the laboratory.
+
+## Versions of this report
+
+Version 1.0 was final on 14 March 2022. Version 1.1 corrected one figure.
+"""
+
+_MEALS = """# School meals in the northern districts
+
+## Findings
+
+Two in five primary schools in the northern districts now serve a hot lunch every
+day. Schools that cook on site throw away less food than schools that buy in meals.
+
+## Costs
+
+A hot lunch costs the district 3.10 euros per pupil per day, of which parents pay
+one third. Kitchens built since 2015 use less energy than older ones.
+
+## Recommendations
+
+The districts should share one supplier contract and train kitchen staff together.
+"""
+
+
+@pytest.mark.slow
+def test_a_section_titled_with_what_is_asked_answers_rather_than_its_whole_document(
+    tmp_path: Path,
+) -> None:
+    # The document's title ("… summary and introduction") holds the question's words
+    # too; the question still asks for the summary section, not every section's lead.
+    from assistant import Assistant, Settings
+    from tests.conftest import make_indexer
+
+    settings = Settings.load({"data_dir": tmp_path / "data"}, environ={})
+    sources = [tmp_path / "harbour-monitor.md", tmp_path / "school-meals.md"]
+    for source, body in zip(sources, [_MONITOR, _MEALS], strict=True):
+        source.write_text(body, encoding="utf-8")
+    assert make_indexer(settings).ingest(sources).ok
+    answer = Assistant(settings).ask(
+        "What are the main messages of the summary of the Harbour Water Monitor 2021?"
+    )
+    head, *points = answer.answer.splitlines()
+    assert "Summary of the Harbour Water Monitor" in head
+    assert any("0.8 degrees" in p for p in points)
+    assert not any("laboratory" in p or "Version 1.1" in p for p in points), answer.answer
