@@ -638,14 +638,19 @@ def _central(
 
 
 _WORD = re.compile(r"[^\W\d_]+")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 MIN_LOWER_SHARE = 0.25
 
 
 def _is_prose(text: str) -> bool:
     """Whether a piece reads as a sentence rather than a byline, a date line or a
     heading in title case ("Eva Belmonte & Miguel Ángel Gavilanes (Civio), 2017-02-09"):
-    in a sentence, most words are not capitalised."""
-    words = _WORD.findall(text)
+    in a sentence, most words are not capitalised. A web address with a label ("Source:
+    https://…") is a reference, not a point."""
+    bare = _URL.sub(" ", text)
+    words = _WORD.findall(bare)
+    if bare != text and len(words) < 3:
+        return False
     if len(words) < 3:
         return True
     return sum(w[0].islower() for w in words) >= MIN_LOWER_SHARE * len(words)

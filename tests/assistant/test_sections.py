@@ -138,6 +138,15 @@ def test_a_byline_or_a_list_of_names_is_not_a_point() -> None:
     assert _is_prose("Heat kills.")
 
 
+def test_a_labelled_web_address_is_not_a_point() -> None:
+    from assistant.sections import _is_prose
+
+    assert not _is_prose("Source: https://example.org/reports/vaccines/successes/")
+    assert not _is_prose("See www.example.org/data")
+    # A sentence that gives its source's address is still a sentence.
+    assert _is_prose("The full table is published at https://example.org/table by the board.")
+
+
 _MONITOR = """# Harbour Water Monitor 2021: summary and introduction
 
 City water board, with contributions from the port authority, 14 March 2022.
