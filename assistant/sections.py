@@ -510,7 +510,7 @@ def _paragraph_points(chunks: Sequence[SearchHit]) -> list[_Point] | None:
             if _cut(chunk.text, start + len(point)) and n + 1 < len(chunks):
                 point = _completed(point, chunks[n + 1].text)
             point = _BULLETS.sub("", point, count=1).lstrip("*–- ")
-            if _is_prose(point):
+            if is_prose(point):
                 points.append(_Point(chunk, start, _clip(point)))
     return points
 
@@ -628,7 +628,7 @@ def _central(
             # passage holds whole.
             if len(key.split()) < 5 or key in seen or key[:1].islower() or (
                 n + 1 < len(chunks) and _cut(chunk.text, b)
-            ) or not _is_prose(key):
+            ) or not is_prose(key):
                 continue
             seen.add(key)
             if len(key) < SHORT_SENTENCE and i + 1 < len(spans):
@@ -642,7 +642,7 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 MIN_LOWER_SHARE = 0.25
 
 
-def _is_prose(text: str) -> bool:
+def is_prose(text: str) -> bool:
     """Whether a piece reads as a sentence rather than a byline, a date line or a
     heading in title case ("Eva Belmonte & Miguel Ángel Gavilanes (Civio), 2017-02-09"):
     in a sentence, most words are not capitalised. A web address with a label ("Source:

@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.answer import CitedAnswer
 from assistant.lexical import analyse
-from assistant.sections import counterparts, topic_terms
+from assistant.sections import counterparts, is_prose, topic_terms
 from assistant.store import SearchHit
 from ingest.chunking import sentence_spans
 
@@ -56,12 +56,14 @@ def _named_sentences(
     each sentence of a passage. A sentence right after one that names the topic, and
     that does not name it itself, goes on from it (the last field) and counts at
     `CONTINUATION` of its share. A piece that starts in lower case is the rest of a
-    sentence cut at a passage's edge, and is left out."""
+    sentence cut at a passage's edge, and is left out; so is a byline or a heading."""
     out: list[tuple[int, str, float, str]] = []
     previous, before = 0.0, ""
     for start, end in sentence_spans(passage):
         sentence = " ".join(passage[start:end].split())
-        if len(sentence.split()) < MIN_WORDS or sentence[:1].islower():
+        if len(sentence.split()) < MIN_WORDS or sentence[:1].islower() or not is_prose(
+            sentence
+        ):
             previous, before = 0.0, ""
             continue
         named = _holds(terms, sentence, language, question_language, links)

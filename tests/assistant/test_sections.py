@@ -129,22 +129,22 @@ def test_a_paragraph_that_ends_by_introducing_a_list_keeps_that_sentence() -> No
 
 
 def test_a_byline_or_a_list_of_names_is_not_a_point() -> None:
-    from assistant.sections import _is_prose
+    from assistant.sections import is_prose
 
-    assert not _is_prose("Eva Belmonte & Miguel Ángel Gavilanes (Civio), 2017-02-09")
-    assert _is_prose("Vaccines have helped to eradicate some diseases.")
-    assert _is_prose("Chile (70,56), Brazil (67,39) and Uruguay (62,32) lead the index.")
+    assert not is_prose("Eva Belmonte & Miguel Ángel Gavilanes (Civio), 2017-02-09")
+    assert is_prose("Vaccines have helped to eradicate some diseases.")
+    assert is_prose("Chile (70,56), Brazil (67,39) and Uruguay (62,32) lead the index.")
     # Too short to judge.
-    assert _is_prose("Heat kills.")
+    assert is_prose("Heat kills.")
 
 
 def test_a_labelled_web_address_is_not_a_point() -> None:
-    from assistant.sections import _is_prose
+    from assistant.sections import is_prose
 
-    assert not _is_prose("Source: https://example.org/reports/vaccines/successes/")
-    assert not _is_prose("See www.example.org/data")
+    assert not is_prose("Source: https://example.org/reports/vaccines/successes/")
+    assert not is_prose("See www.example.org/data")
     # A sentence that gives its source's address is still a sentence.
-    assert _is_prose("The full table is published at https://example.org/table by the board.")
+    assert is_prose("The full table is published at https://example.org/table by the board.")
 
 
 _MONITOR = """# Harbour Water Monitor 2021: summary and introduction

@@ -36,3 +36,14 @@ def test_the_sentence_after_one_that_names_the_topic_counts_as_going_on_about_it
     # Named, going on about it, unrelated, named again.
     assert [share for _, _, share, _ in found] == [1.0, CONTINUATION, 0.0, 1.0]
     assert [follows for *_, follows in found] == ["", found[0][1], "", ""]
+
+
+def test_a_byline_that_names_the_topic_is_not_a_sentence_about_it() -> None:
+    passage = (
+        "Vaccines Desk & Health Desk (Example Press), 2017-02-09 Vaccines Report. "
+        "Vaccines have cut measles deaths by four fifths since 2000."
+    )
+    found = _named_sentences(passage, {"vaccin"}, "en", "en", {})
+    assert [sentence for _, sentence, share, _ in found if share] == [
+        "Vaccines have cut measles deaths by four fifths since 2000."
+    ]
