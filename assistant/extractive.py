@@ -84,6 +84,9 @@ _ANSWER_TYPES: dict[str, re.Pattern[str]] = {
                          r"score)", re.I),
     "date": re.compile(r"\b(welke datum|welk jaar|cuándo|qué fecha|qué año|what date|"
                        r"which year|what year)", re.I),
+    "reason": re.compile(r"\b(waarom|hoe komt het|wat is de reden|wat is de oorzaak|"
+                         r"por qué|por que|cuál es la razón|cuál es la causa|a qué se debe|"
+                         r"why|what is the reason|what caused|how come)\b", re.I),
 }
 # "When" and "where" (and "wanneer", "waar") also join clauses ("… when designing the
 # lock"): they ask for a time or place only where the question starts with them.
@@ -95,6 +98,12 @@ _LEADING_TYPES: dict[str, re.Pattern[str]] = {
 _SHOWS_TYPE = {
     "number": re.compile(r"\d"),
     "date": re.compile(r"\b(19|20)\d\d\b"),
+    # The connectives and nouns with which Dutch, Spanish and English give a reason
+    # (matched on folded text: accents removed).
+    "reason": re.compile(r"\b(omdat|doordat|want|namelijk|vanwege|wegens|dankzij|daardoor|"
+                         r"reden|oorzaak|veroorzaakt|porque|debido a|se deben? a|ya que|puesto que|"
+                         r"a causa de|gracias a|por eso|razon|causa|causado|because|due to|"
+                         r"owing to|as a result|thanks to|caused|reason|therefore)\b"),
 }
 
 
@@ -383,6 +392,21 @@ def _sentences(hit: SearchHit) -> list[str]:
     return [hit.text[s:e][:MAX_SENTENCE_CHARS] for s, e in sentence_spans(hit.text)]
 
 
+def _with_reasons(sentences: list[str], language: str) -> list[str]:
+    """For a question that asks why: a sentence followed by one that gives a reason
+    ("Five of the six stations were used. The sixth is not reliable, because …") is
+    quoted with it; the statement alone answers only half of the question."""
+    out = []
+    for i, sentence in enumerate(sentences):
+        following = sentences[i + 1] if i + 1 < len(sentences) else ""
+        if following and not has_answer_type(fold(sentence), "reason", language) and (
+            has_answer_type(fold(following), "reason", language)
+        ) and len(sentence) + len(following) < MAX_SENTENCE_CHARS:
+            sentence = f"{sentence} {following}"
+        out.append(sentence)
+    return out
+
+
 def _table_rows(table: str) -> list[str]:
     """Each data row with its column names, so a quoted row can be read alone."""
     lines = [ln.strip() for ln in table.split("\n") if ln.strip()]
@@ -509,6 +533,7 @@ class ExtractiveAnswerer:
         asked = _distinctive_terms(wanted_terms, passage_terms)
         generic = self._subject_terms(wanted_terms, question_language, links, asked)
         telling = [e for e in specific if not _YEAR.fullmatch(e[0])]
+        wanted = answer_types(question)
         seen: set[str] = set()
         candidates = []
         for rank, hit in enumerate(hits):
@@ -516,6 +541,8 @@ class ExtractiveAnswerer:
             sentences = _sentences(hit)
             if not is_table and sentences and sentences[-1].rstrip().endswith(":"):
                 sentences[-1] = self._with_list(sentences[-1], hit)
+            if not is_table and "reason" in wanted:
+                sentences = _with_reasons(sentences, str(hit.metadata.get("language", "")))
             for sentence in sentences:
                 key = " ".join(fold(sentence).split())
                 # Overlapping chunks repeat their edge sentences; quote each once.

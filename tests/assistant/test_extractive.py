@@ -10,6 +10,7 @@ from assistant.extractive import (
     _mentions,
     _part_of_word,
     _topic_held,
+    _with_reasons,
     also_cited,
     answer_types,
     has_answer_type,
@@ -103,6 +104,25 @@ def test_question_words_say_a_number_or_a_year_is_asked() -> None:
     assert answer_types("Since when has the gap grown?") == ["date"]
     assert answer_types("Waar gaan de specialisten heen?") == ["place"]
     assert answer_types("What rise was assumed when designing the lock?") == []
+    assert answer_types("Welk station is niet gebruikt, en waarom niet?") == ["reason"]
+    assert answer_types("¿Por qué faltan vacunas?") == ["reason"]
+
+
+def test_a_why_question_quotes_a_statement_with_the_reason_that_follows_it() -> None:
+    sentences = [
+        "Five of the six stations were used.",
+        "The sixth is not reliable enough, because the ground there is sinking.",
+        "Trends range from 2.3 to 3.3 mm a year.",
+    ]
+    joined = _with_reasons(sentences, "en")
+    assert joined[0] == f"{sentences[0]} {sentences[1]}"
+    # A sentence that gives no reason, followed by none, stays as it is.
+    assert joined[1:] == sentences[1:]
+    spanish = ["Faltan dosis en las clínicas.", "Se debe a los impagos de las provincias."]
+    assert _with_reasons(spanish, "es")[0] == " ".join(spanish)
+    # A statement that gives its own reason needs no more.
+    dutch = ["Delfzijl is weggelaten omdat de bodem daalt.", "Dat komt door gaswinning."]
+    assert _with_reasons(dutch, "nl") == dutch
 
 
 def test_a_sentence_in_a_language_with_a_lower_baseline_is_raised_to_the_questions() -> None:
