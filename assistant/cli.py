@@ -217,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_ingest(settings: Settings, paths: Sequence[Path], rebuild: bool, progress: bool) -> Any:
+    from assistant.core import Assistant
     from assistant.embeddings import make_embedder
     from assistant.store import ChunkStore
     from ingest.pipeline import Indexer
@@ -224,7 +225,14 @@ def run_ingest(settings: Settings, paths: Sequence[Path], rebuild: bool, progres
     embedder = make_embedder(settings)
     opener = ChunkStore.rebuild if rebuild else ChunkStore.open
     store = opener(settings, embedder.identity)
-    return Indexer(settings, store, embedder).ingest(paths, progress=progress)
+    report = Indexer(settings, store, embedder).ingest(paths, progress=progress)
+    if report.indexed:
+        # The term bridge embeds the new documents' vocabulary once (seconds for a few
+        # reports) and caches it beside the index: here, rather than in the first answer.
+        if progress:
+            print("Linking the new documents' words across languages…", file=sys.stderr)
+        Assistant(settings, embedder=embedder, store=store).warm_up()
+    return report
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:

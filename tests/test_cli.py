@@ -78,6 +78,9 @@ def test_ingest_reports_failures_in_exit_code(tmp_path: Path) -> None:
                      str(FIXTURES / "good.pdf"), "--data-dir", str(tmp_path))
     assert probe(result)["code"] == 1
     assert "encrypted.pdf: failed: the PDF is encrypted with a password" in result.stderr
+    # The good file's words were linked across languages during the ingest, and cached
+    # beside the index, so the first question does not wait for that.
+    assert list((tmp_path / "term-vectors").glob("*.npz"))
     assert "good.pdf: indexed" in result.stdout
     assert "1 indexed" in result.stdout and "1 failed" in result.stdout
 
