@@ -23,7 +23,7 @@ from assistant.answer import Citation, CitedAnswer
 from assistant.bridge import content_words
 from assistant.lexical import SUBJECT_SHARE
 from assistant.messages import language_list, language_name, text
-from assistant.names import Name, find_names, mentions_place, spellings
+from assistant.names import Name, derived_name, derived_stems, find_names, mentions_place, spellings
 from assistant.store import SearchHit
 from assistant.textnorm import fold, number_key
 from ingest.chunking import sentence_spans
@@ -202,6 +202,13 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
             if token.isupper() and len(token) <= 3:
                 continue
             key = fold(token)
+            # An adjective of a country, region or language ("Duitse ziekenhuizen",
+            # "Afrikaanse steden") is found by the stems of that name in any language
+            # ("duits*", "aleman*", "german*"): a passage says "Duitsland" or "German".
+            derived = derived_name(key)
+            if derived is not None:
+                entities.append(tuple(f"{s}*" for s in derived_stems(derived)))
+                continue
             if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", covered):
                 # A longer capitalised word may be an inflected adjective ("Europees" and
                 # "Europese Unie", "European"): its stem, less the ending, also matches.
@@ -498,14 +505,16 @@ class ExtractiveAnswerer:
             return None
         entities = question_entities(question)
         passages = [fold(h.text) for h in hits]
-        if any(not any(_mentions(p, e) for p in passages) for e in entities):
+        missing = [e for e in entities if not any(_mentions(p, e) for p in passages)]
+        if missing:
             return None
         # The names and numbers a question combines ("Kenya" and "2019") must
         # meet in one passage; a name most passages carry is the topic, not a
         # constraint, and is left out of that test.
         specific = [
             e for e in entities
-            if sum(_mentions(p, e) for p in passages) < GENERIC_SHARE * len(passages)
+            if e not in missing
+            and sum(_mentions(p, e) for p in passages) < GENERIC_SHARE * len(passages)
         ]
         if len(specific) > 1 and not any(all(_mentions(p, e) for e in specific) for p in passages):
             return None
@@ -584,6 +593,19 @@ class ExtractiveAnswerer:
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, generic=generic, telling=telling,
         )
+
+    def _in_documents(self, names: Sequence[tuple[str, ...]], hits: Sequence[SearchHit]) -> bool:
+        """Whether every one of `names` stands in the documents the passages come from
+        (any of their chunks, or their titles)."""
+        if self.section_chunks is None:
+            return False
+        texts = []
+        for doc_id in dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in hits):
+            if doc_id:
+                chunks = self.section_chunks(doc_id)
+                texts += [fold(c.text) for c in chunks]
+                texts += [fold(str(c.metadata.get("title", ""))) for c in chunks[:1]]
+        return all(any(_mentions(t, name) for t in texts) for name in names)
 
     def _subject_terms(
         self, terms: set[str], language: str, links: Links, distinctive: set[str]

@@ -79,6 +79,38 @@ def find_name_spans(folded_text: str) -> list[tuple[int, int]]:
     return [m.span(1) for m in _pattern().finditer(folded_text)]
 
 
+# Endings that make a name into an adjective or a plural in Dutch, Spanish and English
+# ("Duits" -> "Duitse", "alemán" -> "alemanes", "Spaans" -> "Spaanse").
+_INFLECTIONS = ("e", "en", "es", "s", "a", "as", "o", "os")
+
+
+def derived_name(folded_word: str) -> Name | None:
+    """The CLDR name a folded word inflects ("duitse" of "duits", "alemanes" of "aleman"),
+    or None. Only names of four letters or more count, so that a short word with an
+    ending is not read as a name."""
+    names = _names()
+    for ending in _INFLECTIONS:
+        stem = folded_word[: -len(ending)]
+        if folded_word.endswith(ending) and len(stem) >= 4 and stem in names:
+            return names[stem]
+    return None
+
+
+def derived_stems(name: Name) -> tuple[str, ...]:
+    """The single-word spellings of a name in the three languages, and for a language
+    those of the country where it is mostly spoken (CLDR likely subtags: "de" -> DE),
+    as stems that its adjectives and compounds start with ("duits" of "Duitsland")."""
+    keys = [name.key]
+    if name.key.startswith("language:"):
+        from babel.core import get_global
+
+        likely = str(get_global("likely_subtags").get(name.key.split(":", 1)[1], ""))
+        territory = likely.rsplit("_", 1)[-1] if "_" in likely else ""
+        if territory.isalpha() and territory.isupper():
+            keys.append(f"territory:{territory}")
+    return tuple(dict.fromkeys(s for key in keys for s in spellings(key) if " " not in s))
+
+
 def spellings(key: str) -> tuple[str, ...]:
     """Every folded spelling of a name in Dutch, Spanish and English."""
     return _spellings().get(key, ())

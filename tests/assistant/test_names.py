@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.extractive import question_entities
 from assistant.language import detect_language
-from assistant.names import find_names, mentions_place, spellings
+from assistant.names import derived_name, derived_stems, find_names, mentions_place, spellings
 from assistant.textnorm import fold, fold_with_offsets
 
 
@@ -46,3 +46,18 @@ def test_folding_keeps_offsets_into_the_original() -> None:
     folded, offsets = fold_with_offsets("Perú y Panamá")
     start = folded.index("panama")
     assert "Perú y Panamá"[offsets[start] : offsets[start + 5] + 1] == "Panamá"
+
+
+def test_an_adjective_of_a_country_or_language_is_found_by_its_stems() -> None:
+    # "Duitse ziekenhuizen": German hospitals. The passage says "Duitsland" or
+    # "Germany"; nothing requires it to write "Duitse".
+    name = derived_name("duitse")
+    assert name is not None and name.key == "language:de"
+    stems = derived_stems(name)
+    assert {"duits", "duitsland", "german", "germany", "alemania"} <= set(stems)
+    assert question_entities("Welk deel van de Duitse ziekenhuizen heeft een eigen lab?") == [
+        tuple(f"{s}*" for s in stems)
+    ]
+    # Short words and ordinary words are not names with an ending.
+    assert derived_name("data") is None
+    assert derived_name("hoogleraar") is None
