@@ -120,8 +120,19 @@ _TEXT_VERB = re.compile(
 _EXPLAIN = re.compile(r"^[\s¿¡]*(explain|expli(?:ca|que)|leg)\b(?:.*\b(uit)\b)?", re.IGNORECASE)
 
 
+# "Which professor does the report describe as the authority on …?": a verb of what a
+# text does, with "as", asks who or what it is said of, one fact.
+_AS_PREDICATE = re.compile(
+    r"\b(describ\w*|beschrij\w*|noem\w*|name[sd]?|call(?:s|ed)?|descri\w*|llam\w*|"
+    r"calific\w*)\b[^?]*\b(as|als|como)\b",
+    re.IGNORECASE,
+)
+
+
 def _frame(question: str) -> list[tuple[int, int]]:
     """The spans of a broad question's question words, or none when it is not broad."""
+    if _AS_PREDICATE.search(question):
+        return []
     spans = [m.span() for m in _BROAD.finditer(question)]
     if spans:
         return spans

@@ -54,6 +54,9 @@ def test_broad_questions_are_recognised_in_three_languages(question: str) -> Non
         "Wat is de regionale gemiddelde score?",
         "¿Qué país ve su puntuación caer?",
         "Leg je tas neer",
+        # A text verb with "as" asks what the text calls something: one fact.
+        "Which professor does the broadcaster describe as the world authority on it?",
+        "Welke stad noemt het artikel als voorbeeld?",
     ],
 )
 def test_questions_for_one_fact_are_not_broad(question: str) -> None:
