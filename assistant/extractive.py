@@ -507,10 +507,19 @@ class ExtractiveAnswerer:
         passages = [fold(h.text) for h in hits]
         missing = [e for e in entities if not any(_mentions(p, e) for p in passages)]
         if missing:
-            return None
+            # A name or year the passages lack may stand in the rest of their sections:
+            # in a list's introduction ("… in the decade 2009-2019:") in the paragraph
+            # before, or in a passage that retrieval ranked just below them. The
+            # passage that holds it joins them; without one, nothing answers.
+            holding = self._holding(missing, hits, query_vector)
+            if holding is None:
+                return None
+            hits = [*hits, *holding]
+            passages += [fold(h.text) for h in holding]
         # The names and numbers a question combines ("Kenya" and "2019") must
         # meet in one passage; a name most passages carry is the topic, not a
-        # constraint, and is left out of that test.
+        # constraint, and is left out of that test, as is one found only in the
+        # rest of a section (it holds for the section).
         specific = [
             e for e in entities
             if e not in missing
@@ -594,18 +603,43 @@ class ExtractiveAnswerer:
             asked=asked, generic=generic, telling=telling,
         )
 
-    def _in_documents(self, names: Sequence[tuple[str, ...]], hits: Sequence[SearchHit]) -> bool:
-        """Whether every one of `names` stands in the documents the passages come from
-        (any of their chunks, or their titles)."""
+    def _holding(
+        self, names: Sequence[tuple[str, ...]], hits: Sequence[SearchHit],
+        query_vector: Sequence[float],
+    ) -> list[SearchHit] | None:
+        """The passages of the retrieved passages' sections that hold `names` (the first
+        in document order for each name), scored as retrieval would have; None when the
+        sections lack one of them."""
         if self.section_chunks is None:
-            return False
-        texts = []
-        for doc_id in dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in hits):
-            if doc_id:
-                chunks = self.section_chunks(doc_id)
-                texts += [fold(c.text) for c in chunks]
-                texts += [fold(str(c.metadata.get("title", ""))) for c in chunks[:1]]
-        return all(any(_mentions(t, name) for t in texts) for name in names)
+            return None
+        sections = {(str(h.metadata.get("doc_id", "")), str(h.metadata.get("section_path", "")))
+                    for h in hits}
+        have = {h.chunk_id for h in hits}
+        others = [
+            c for doc_id in dict.fromkeys(d for d, _ in sections if d)
+            for c in self.section_chunks(doc_id)
+            if (doc_id, str(c.metadata.get("section_path", ""))) in sections
+            and c.chunk_id not in have
+        ]
+        folded = [fold(c.text) for c in others]
+        chosen: list[SearchHit] = []
+        for name in names:
+            found = next((c for c, f in zip(others, folded, strict=True)
+                          if _mentions(f, name)), None)
+            if found is None:
+                return None
+            if found not in chosen:
+                chosen.append(found)
+        # Scored as retrieval scores: similarity, less its language's baseline.
+        baselines = {str(h.metadata.get("language", "")): h.score - h.relevance for h in hits}
+        vectors = np.asarray(self.embedder.embed_documents([c.text for c in chosen]))
+        scored = []
+        for chunk, vector in zip(chosen, vectors, strict=True):
+            score = float(vector @ np.asarray(query_vector))
+            base = baselines.get(str(chunk.metadata.get("language", "")), score)
+            scored.append(SearchHit(chunk.chunk_id, chunk.text, chunk.metadata, score,
+                                    relevance=score - base, embedding=vector))
+        return scored
 
     def _subject_terms(
         self, terms: set[str], language: str, links: Links, distinctive: set[str]

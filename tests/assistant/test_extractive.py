@@ -140,3 +140,39 @@ def test_a_sentence_in_a_language_with_a_lower_baseline_is_raised_to_the_questio
     # Never lowered, and unchanged without a passage in the question's language.
     assert _calibrated_best(np.array([0.80, 0.83]), candidates, "nl") == pytest.approx(0.83)
     assert _calibrated_best(np.array([0.83, 0.80]), candidates, "en") == pytest.approx(0.83)
+
+
+class _FlatEmbedder:
+    """Every text at the same unit vector: the test is about which passages join."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0, 0.0] for _ in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0]
+
+
+def test_a_year_only_the_rest_of_the_section_holds_brings_its_passage_along() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def chunk(i: int, section: str, body: str) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "section_path": section,
+                                          "language": "es"}, 0.0)
+
+    section = [
+        chunk(0, "Balance", "Algunos aspectos de la evolución en el decenio 2009-2019:"),
+        chunk(1, "Balance", "- Las causas más frecuentes fueron las distracciones."),
+        chunk(2, "Otra", "En 2019 fallecieron 417 motoristas."),
+    ]
+    answerer = ExtractiveAnswerer(
+        _FlatEmbedder(), 0.0, 4,  # type: ignore[arg-type]
+        section_chunks=lambda doc_id: section if doc_id == "d" else [],
+    )
+    retrieved = [SearchHit("d:1", section[1].text, section[1].metadata, 0.9, relevance=0.1)]
+    joined = answerer._holding([("2009",)], retrieved, [1.0, 0.0])
+    assert joined is not None and [h.chunk_id for h in joined] == ["d:0"]
+    # Scored as retrieval scores it: its similarity, less the language's baseline.
+    assert joined[0].score == pytest.approx(1.0) and joined[0].relevance == pytest.approx(0.2)
+    # A figure that only another section holds, or none, does not count.
+    assert answerer._holding([("417",)], retrieved, [1.0, 0.0]) is None
+    assert answerer._holding([("2030",)], retrieved, [1.0, 0.0]) is None
