@@ -168,6 +168,7 @@ class Assistant:
         return self._generated(model).answer(question, language, vector, hits)
 
     def _extractive(self) -> ExtractiveAnswerer:
+        live = self.store.live()
         return ExtractiveAnswerer(
             self.embedder,
             self.settings.min_relevance,
@@ -176,10 +177,11 @@ class Assistant:
             bridge=self.retriever.bridge,
             # The live snapshot retrieval searched holds every live chunk: broad questions
             # read their documents' sections from it, not from the store again.
-            section_chunks=self.store.live().document_chunks,
+            section_chunks=live.document_chunks,
             next_chunk=self.store.next_chunk,
             min_term_coverage=self.settings.min_term_coverage,
             term_share=self.retriever.current_term_shares().share,
+            chunk_vector=live.vector,
         )
 
     def _generated(self, model: BaseChatModel) -> GeneratedAnswerer | TranslatedAnswerer:

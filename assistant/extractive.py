@@ -465,6 +465,7 @@ class ExtractiveAnswerer:
         min_term_coverage: float = MIN_TERM_COVERAGE,
         next_chunk: Callable[[SearchHit], SearchHit | None] | None = None,
         term_share: Callable[[str, str], float] | None = None,
+        chunk_vector: Callable[[str], np.ndarray | None] | None = None,
     ) -> None:
         self.min_term_coverage = min_term_coverage
         self.embedder = embedder
@@ -479,6 +480,9 @@ class ExtractiveAnswerer:
         self.next_chunk = next_chunk
         # The share of a language's live chunks that hold a term (the index's statistics).
         self.term_share = term_share
+        # A live chunk's stored vector, as retrieval scored it (its section title and
+        # text embedded together): a passage that joins the retrieved ones is scored alike.
+        self.chunk_vector = chunk_vector
 
     def answer(
         self, question: str, language: str, query_vector: Sequence[float],
@@ -630,12 +634,17 @@ class ExtractiveAnswerer:
                 return None
             if found not in chosen:
                 chosen.append(found)
-        # Scored as retrieval scores: similarity, less its language's baseline.
+        # Scored as retrieval scores: similarity of the stored vector, less its
+        # language's baseline. Embedded here only where no stored vector is at hand.
         baselines = {str(h.metadata.get("language", "")): h.score - h.relevance for h in hits}
-        vectors = np.asarray(self.embedder.embed_documents([c.text for c in chosen]))
+        stored = [self.chunk_vector(c.chunk_id) if self.chunk_vector else None for c in chosen]
+        if any(v is None for v in stored):
+            fresh = iter(self.embedder.embed_documents(
+                [c.text for c, v in zip(chosen, stored, strict=True) if v is None]))
+            stored = [np.asarray(next(fresh)) if v is None else v for v in stored]
         scored = []
-        for chunk, vector in zip(chosen, vectors, strict=True):
-            score = float(vector @ np.asarray(query_vector))
+        for chunk, vector in zip(chosen, stored, strict=True):
+            score = float(np.asarray(vector) @ np.asarray(query_vector))
             base = baselines.get(str(chunk.metadata.get("language", "")), score)
             scored.append(SearchHit(chunk.chunk_id, chunk.text, chunk.metadata, score,
                                     relevance=score - base, embedding=vector))

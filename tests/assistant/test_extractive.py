@@ -153,6 +153,8 @@ class _FlatEmbedder:
 
 
 def test_a_year_only_the_rest_of_the_section_holds_brings_its_passage_along() -> None:
+    import numpy as np
+
     from assistant.extractive import ExtractiveAnswerer
 
     def chunk(i: int, section: str, body: str) -> SearchHit:
@@ -173,6 +175,15 @@ def test_a_year_only_the_rest_of_the_section_holds_brings_its_passage_along() ->
     assert joined is not None and [h.chunk_id for h in joined] == ["d:0"]
     # Scored as retrieval scores it: its similarity, less the language's baseline.
     assert joined[0].score == pytest.approx(1.0) and joined[0].relevance == pytest.approx(0.2)
+    # With the index's stored vector at hand (section title and text embedded together,
+    # as retrieval scored it), that vector scores the passage; nothing is embedded.
+    stored = ExtractiveAnswerer(
+        _FlatEmbedder(), 0.0, 4,  # type: ignore[arg-type]
+        section_chunks=lambda doc_id: section if doc_id == "d" else [],
+        chunk_vector=lambda chunk_id: np.array([0.6, 0.8]) if chunk_id == "d:0" else None,
+    )
+    joined = stored._holding([("2009",)], retrieved, [1.0, 0.0])
+    assert joined is not None and joined[0].score == pytest.approx(0.6)
     # A figure that only another section holds, or none, does not count.
     assert answerer._holding([("417",)], retrieved, [1.0, 0.0]) is None
     assert answerer._holding([("2030",)], retrieved, [1.0, 0.0]) is None
