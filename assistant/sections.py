@@ -197,12 +197,16 @@ def specific_terms(terms: set[str], generic: set[str] | frozenset[str]) -> set[s
     return (terms - generic) or terms
 
 
+def _is_title(heading: str, meta: dict[str, object]) -> bool:
+    """Whether a heading is the title of the chunk's document (a Markdown "# Title")."""
+    return fold(heading) == fold(" ".join(str(meta.get("title", "")).split()))
+
+
 def _unit(meta: dict[str, object]) -> str:
     """The top-level section a chunk belongs to. A document whose one top heading is
     its title (a Markdown "# Title") has its sections one level down."""
     parts = str(meta.get("section_path", "")).split(SECTION_SEPARATOR)
-    title = " ".join(str(meta.get("title", "")).split())
-    if len(parts) > 1 and fold(parts[0]) == fold(title):
+    if len(parts) > 1 and _is_title(parts[0], meta):
         return SECTION_SEPARATOR.join(parts[:2])
     return parts[0]
 
@@ -299,7 +303,7 @@ def section_answer(
         if doc_id not in named:
             named[doc_id] = _title_score(asked, str(meta.get("title", "")),
                                          str(meta.get("language", "")), links, question_language)
-        if unit == path and fold(path) == fold(" ".join(str(meta.get("title", "")).split())):
+        if unit == path and _is_title(path, meta):
             whole.add(key)
         scores[key] = scores.get(key, 0.0) + (1.0 / (rank + 1) if rank is not None else 0.0)
         first_hit.setdefault(key, hit)
