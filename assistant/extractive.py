@@ -586,6 +586,15 @@ class ExtractiveAnswerer:
                 candidates.append(_Candidate(hit, rank, sentence))
         if not candidates:
             return None
+        # "How many X?": a figure answers only in a sentence about some of what the
+        # question asks. Where every sentence with a figure shares none of its distinctive
+        # words (figures for dengue, none for malaria), the passages hold no such count.
+        if "number" in wanted and asked and not any(
+            has_answer_type(fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))
+            and _share(asked, c.sentence, c.hit, links) > 0
+            for c in candidates
+        ):
+            return None
         # The cost of a question stays bounded whatever the passages hold: the
         # best-ranked passages' sentences come first.
         candidates = candidates[:MAX_CANDIDATES]

@@ -187,3 +187,20 @@ def test_a_year_only_the_rest_of_the_section_holds_brings_its_passage_along() ->
     # A figure that only another section holds, or none, does not count.
     assert answerer._holding([("417",)], retrieved, [1.0, 0.0]) is None
     assert answerer._holding([("2030",)], retrieved, [1.0, 0.0]) is None
+
+
+def test_a_count_is_not_found_where_no_figure_stands_with_what_is_asked() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def hit(i: int, body: str) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "en"}, 0.9, relevance=0.1)
+
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
+    question = "How many malaria cases were reported in Europe?"
+    figures_elsewhere = [
+        hit(0, "A record of more than five million dengue infections was counted in 2023."),
+        hit(1, "Malaria transmission now reaches highland areas of Europe that were too cool."),
+    ]
+    assert answerer.evidence(question, "en", [1.0, 0.0], figures_elsewhere) is None
+    with_count = [*figures_elsewhere, hit(2, "Europe reported 312 malaria cases last year.")]
+    assert answerer.evidence(question, "en", [1.0, 0.0], with_count) is not None
