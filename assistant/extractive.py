@@ -65,6 +65,12 @@ MAX_LIST_CHARS = 400
 # quotes one and cites the other with it.
 SAME_FACT = 0.9
 SAME_FIGURES = 0.85
+# Short lowercase words that may stand inside a title ("de", "of", "van"), at most this
+# many in a row; "and" and "or" join names instead. Dutch "en" (and) is one; Spanish
+# "en" (in) then splits a title in two runs, which still reads as a title. Dutch "of"
+# (or) is not: English titles are full of "of".
+MAX_TITLE_LINKS = 2
+_CONJUNCTIONS = frozenset({"and", "or", "en", "y", "e", "o", "u"})
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 SAME_WORDS = 0.5  # share of words two wordings of one fact in one language have in common
 
@@ -242,12 +248,24 @@ def title_runs(question: str) -> list[list[str]]:
             continue
         if not re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", covered):
             continue
-        if last == i - 1 and _adjacent(matches, body, last):
+        if last >= 0 and _linked(matches, body, last, i):
             runs[-1].append(word)
         else:
             runs.append([word])
         last = i
     return runs
+
+
+def _run_phrase(question: str, run: Sequence[str]) -> str:
+    """A run of title words as the question writes it (folded), with the short words
+    between them ("ministerio de sanidad"); empty for a run of one word."""
+    if len(run) < 2:
+        return ""
+    folded = fold(question)
+    first, last = fold(run[0]), fold(run[-1])
+    start = folded.find(first)
+    end = folded.find(last, start + len(first))
+    return " ".join(folded[start:end + len(last)].split()) if start >= 0 and end >= 0 else ""
 
 
 def _part_of_word(word: str, text: str) -> bool:
@@ -259,13 +277,29 @@ def _part_of_word(word: str, text: str) -> bool:
 
 def _in_title(matches: Sequence[re.Match[str]], body: str, i: int) -> bool:
     """Whether token `i` is one of a run of capitalised words ("the Dutch Sea Level
-    Monitor"): the name of a report or programme, which a question in another
-    language than the report translates, so its words need not stand in the text."""
+    Monitor", "el Día Mundial en Recuerdo de las Víctimas"): the name of a report or
+    programme, which a question in another language than the report translates, so its
+    words need not stand in the text."""
     def capitalised(j: int) -> bool:
         return 0 < j < len(matches) and matches[j].group()[0].isupper()
 
-    return (capitalised(i - 1) and _adjacent(matches, body, i - 1)) or (
-        capitalised(i + 1) and _adjacent(matches, body, i))
+    return any(capitalised(i - k) and _linked(matches, body, i - k, i)
+               or capitalised(i + k) and _linked(matches, body, i, i + k)
+               for k in range(1, MAX_TITLE_LINKS + 2))
+
+
+def _linked(matches: Sequence[re.Match[str]], body: str, a: int, b: int) -> bool:
+    """Whether tokens `a` < `b` are one title's words: separated by spaces only, with at
+    most `MAX_TITLE_LINKS` short lowercase words between them ("Declaración de
+    Bruselas", "World Day of Remembrance"), none of them "and" or "or", which join two
+    names rather than make one."""
+    if b >= len(matches) or b - a - 1 > MAX_TITLE_LINKS:
+        return False
+    between = [m.group() for m in matches[a + 1:b]]
+    return all(_adjacent(matches, body, j) for j in range(a, b)) and all(
+        w.islower() and len(w) <= 3 and w.isalpha() and w not in _CONJUNCTIONS
+        for w in between
+    )
 
 
 def _adjacent(matches: Sequence[re.Match[str]], body: str, j: int) -> bool:
@@ -510,6 +544,13 @@ class ExtractiveAnswerer:
         entities = question_entities(question)
         passages = [fold(h.text) for h in hits]
         missing = [e for e in entities if not any(_mentions(p, e) for p in passages)]
+        heads = self._heads(hits) if missing or title_runs(question) else []
+        # A name the documents' head holds (title, byline: "described in WIRED",
+        # "the UN Chronicle piece") names the source, not what its passages must say.
+        # Not a number: the year a byline dates the piece is no answer to "in 2022?".
+        sourced = [e for e in missing if not _NUMBER.fullmatch(e[0])
+                   and any(_mentions(fold(h), e) for h, _ in heads)]
+        missing = [e for e in missing if e not in sourced]
         if missing:
             # A name or year the passages lack may stand in the rest of their sections:
             # in a list's introduction ("… in the decade 2009-2019:") in the paragraph
@@ -524,9 +565,14 @@ class ExtractiveAnswerer:
         # meet in one passage; a name most passages carry is the topic, not a
         # constraint, and is left out of that test, as is one found only in the
         # rest of a section (it holds for the section).
+        # A title that stands in a passage as the question writes it ("Ministerio de
+        # Sanidad") is such a name too; one that none holds may be translated.
+        phrases = [_run_phrase(question, run) for run in title_runs(question)]
+        titles = [(phrase,) for phrase in phrases
+                  if phrase and any(_mentions(p, (phrase,)) for p in passages)]
         specific = [
-            e for e in entities
-            if e not in missing
+            e for e in [*entities, *titles]
+            if e not in missing and e not in sourced
             and sum(_mentions(p, e) for p in passages) < GENERIC_SHARE * len(passages)
         ]
         if len(specific) > 1 and not any(all(_mentions(p, e) for e in specific) for p in passages):
@@ -537,8 +583,13 @@ class ExtractiveAnswerer:
         )
         wanted_terms, passage_terms = analysed_terms(question, hits)
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
-        if not _titles_held(question, question_language, passages, passage_terms,
-                            hit_languages, links):
+        from assistant.lexical import analyse
+
+        head_terms = [set(analyse(h, lang)) for h, lang in heads]
+        if not _titles_held(
+            question, question_language, [*passages, *(fold(h) for h, _ in heads)],
+            [*passage_terms, *head_terms], [*hit_languages, *(lang for _, lang in heads)], links,
+        ):
             return None
         from assistant.sections import is_broad, titled, topic, topic_terms
 
@@ -615,6 +666,16 @@ class ExtractiveAnswerer:
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, generic=generic, telling=telling,
         )
+
+    def _heads(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
+        """(text, language) of the head of each document the passages come from: its
+        title and first passage, where a byline names author and publisher."""
+        heads = []
+        for doc_id, hit in {str(h.metadata.get("doc_id", "")): h for h in hits}.items():
+            first = self.section_chunks(doc_id)[:1] if self.section_chunks and doc_id else []
+            text = " ".join([str(hit.metadata.get("title", "")), *(c.text for c in first)])
+            heads.append((text, str(hit.metadata.get("language", ""))))
+        return heads
 
     def _holding(
         self, names: Sequence[tuple[str, ...]], hits: Sequence[SearchHit],

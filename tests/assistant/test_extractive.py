@@ -9,6 +9,7 @@ from assistant.extractive import (
     _Candidate,
     _mentions,
     _part_of_word,
+    _run_phrase,
     _topic_held,
     _with_reasons,
     also_cited,
@@ -86,6 +87,19 @@ def test_a_run_of_capitalised_words_is_a_title_not_a_set_of_names() -> None:
     assert question_entities("What does the Dutch Sea Level Monitor 2022 conclude?") == [
         ("2022",)]
     assert title_runs("What did Costa Rica score in 2025?") == []
+
+
+def test_a_title_may_hold_short_lowercase_words_but_not_and() -> None:
+    question = "¿Qué recomienda la «Declaración de Bruselas» a los gobiernos?"
+    assert title_runs(question) == [["Declaración", "Bruselas"]]
+    assert question_entities(question) == []
+    assert title_runs("Who launched the World Day of Remembrance?") == [
+        ["World", "Day", "Remembrance"]]
+    # "and" joins two names, each of which a passage must hold.
+    assert question_entities("Did Flagstaff and Phoenix test meat?") == [
+        ("flagstaff", "flagsta*"), ("phoenix", "phoen*")]
+    assert _run_phrase("¿Cuánto gastó el Ministerio de Sanidad?", ["Ministerio", "Sanidad"]) == (
+        "ministerio de sanidad")
 
 
 def test_a_word_of_a_name_may_end_a_compound() -> None:
@@ -204,3 +218,45 @@ def test_a_count_is_not_found_where_no_figure_stands_with_what_is_asked() -> Non
     assert answerer.evidence(question, "en", [1.0, 0.0], figures_elsewhere) is None
     with_count = [*figures_elsewhere, hit(2, "Europe reported 312 malaria cases last year.")]
     assert answerer.evidence(question, "en", [1.0, 0.0], with_count) is not None
+
+
+def test_a_name_in_a_documents_byline_names_the_source_not_a_passage_constraint() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def chunk(i: int, section: str, body: str) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "en", "section_path": section,
+                                          "title": "Farm antibiotics"}, 0.9, relevance=0.1)
+
+    document = [
+        chunk(0, "", "By Ann Lee, WIRED, 2018. Antibiotics are fed to animals."),
+        chunk(1, "Study", "Every two weeks they bought meat in Flagstaff. It held E. coli."),
+    ]
+    answerer = ExtractiveAnswerer(
+        _FlatEmbedder(), 0.0, 4,  # type: ignore[arg-type]
+        section_chunks=lambda doc_id: document if doc_id == "d" else [],
+    )
+    found = answerer.evidence("What did the Flagstaff study in WIRED find?", "en",
+                              [1.0, 0.0], [document[1]])
+    assert found is not None
+    # A year in the byline dates the piece: it does not answer "in 2018?".
+    assert answerer.evidence("What was bought in Flagstaff in 2018?", "en",
+                             [1.0, 0.0], [document[1]]) is None
+    # Without the byline the publisher's name is missing, and nothing answers.
+    bare = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
+    assert bare.evidence("What did the Flagstaff study in WIRED find?", "en",
+                         [1.0, 0.0], [document[1]]) is None
+
+
+def test_a_title_the_passages_write_as_the_question_does_must_meet_its_year() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def hit(i: int, body: str) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "es"}, 0.9, relevance=0.1)
+
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
+    question = "¿Qué campaña lanzó el Ministerio de Sanidad en 2019?"
+    apart = [hit(0, "El Ministerio de Sanidad lanzó varias campañas sobre antibióticos."),
+             hit(1, "En 2019 el consumo bajó un poco en los hospitales.")]
+    assert answerer.evidence(question, "es", [1.0, 0.0], apart) is None
+    together = [hit(2, "En 2019 el Ministerio de Sanidad lanzó una campaña sobre antibióticos.")]
+    assert answerer.evidence(question, "es", [1.0, 0.0], [*apart, *together]) is not None
