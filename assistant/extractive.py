@@ -213,7 +213,11 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
             # ("duits*", "aleman*", "german*"): a passage says "Duitsland" or "German".
             derived = derived_name(key)
             if derived is not None:
-                entities.append(tuple(f"{s}*" for s in derived_stems(derived)))
+                # The adjective of a language ("de Spaanse strategie") may name the
+                # language a document is written in: "@es" says which.
+                written = ([f"@{derived.key.split(':', 1)[1]}"]
+                           if derived.key.startswith("language:") else [])
+                entities.append((*(f"{s}*" for s in derived_stems(derived)), *written))
                 continue
             if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", covered):
                 # A longer capitalised word may be an inflected adjective ("Europees" and
@@ -413,6 +417,8 @@ def _share(
 
 def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
     for spelling in spellings:
+        if spelling.startswith("@"):
+            continue  # a document's language, not a spelling
         if spelling.endswith("*"):
             # A stem: any word that starts with it.
             if re.search(rf"(?<!\w){re.escape(spelling[:-1])}", passage_folded):
@@ -548,9 +554,19 @@ class ExtractiveAnswerer:
         # A name the documents' head holds (title, byline: "described in WIRED",
         # "the UN Chronicle piece") names the source, not what its passages must say.
         # Not a number: the year a byline dates the piece is no answer to "in 2022?".
-        sourced = [e for e in missing if not _NUMBER.fullmatch(e[0])
-                   and any(_mentions(fold(h), e) for h, _ in heads)]
+        # So does the adjective of the language a found document is written in.
+        # The passages then come from the documents so named.
+        sources = {
+            e: {doc for doc, head, lang in heads if _mentions(fold(head), e) or f"@{lang}" in e}
+            for e in missing if not _NUMBER.fullmatch(e[0])
+        }
+        sourced = [e for e, docs in sources.items() if docs]
         missing = [e for e in missing if e not in sourced]
+        if sourced:
+            named = set.intersection(*(sources[e] for e in sourced)) or set.union(
+                *(sources[e] for e in sourced))
+            hits = [h for h in hits if str(h.metadata.get("doc_id", "")) in named]
+            passages = [fold(h.text) for h in hits]
         if missing:
             # A name or year the passages lack may stand in the rest of their sections:
             # in a list's introduction ("… in the decade 2009-2019:") in the paragraph
@@ -585,10 +601,11 @@ class ExtractiveAnswerer:
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
         from assistant.lexical import analyse
 
-        head_terms = [set(analyse(h, lang)) for h, lang in heads]
+        head_terms = [set(analyse(h, lang)) for _, h, lang in heads]
         if not _titles_held(
-            question, question_language, [*passages, *(fold(h) for h, _ in heads)],
-            [*passage_terms, *head_terms], [*hit_languages, *(lang for _, lang in heads)], links,
+            question, question_language, [*passages, *(fold(h) for _, h, _ in heads)],
+            [*passage_terms, *head_terms], [*hit_languages, *(lang for _, _, lang in heads)],
+            links,
         ):
             return None
         from assistant.sections import is_broad, titled, topic, topic_terms
@@ -667,14 +684,14 @@ class ExtractiveAnswerer:
             asked=asked, generic=generic, telling=telling,
         )
 
-    def _heads(self, hits: Sequence[SearchHit]) -> list[tuple[str, str]]:
-        """(text, language) of the head of each document the passages come from: its
-        title and first passage, where a byline names author and publisher."""
+    def _heads(self, hits: Sequence[SearchHit]) -> list[tuple[str, str, str]]:
+        """(document id, text, language) of the head of each document the passages come
+        from: its title and first passage, where a byline names author and publisher."""
         heads = []
         for doc_id, hit in {str(h.metadata.get("doc_id", "")): h for h in hits}.items():
             first = self.section_chunks(doc_id)[:1] if self.section_chunks and doc_id else []
             text = " ".join([str(hit.metadata.get("title", "")), *(c.text for c in first)])
-            heads.append((text, str(hit.metadata.get("language", ""))))
+            heads.append((doc_id, text, str(hit.metadata.get("language", ""))))
         return heads
 
     def _holding(

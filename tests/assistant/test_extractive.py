@@ -260,3 +260,25 @@ def test_a_title_the_passages_write_as_the_question_does_must_meet_its_year() ->
     assert answerer.evidence(question, "es", [1.0, 0.0], apart) is None
     together = [hit(2, "En 2019 el Ministerio de Sanidad lanzó una campaña sobre antibióticos.")]
     assert answerer.evidence(question, "es", [1.0, 0.0], [*apart, *together]) is not None
+
+
+def test_the_adjective_of_a_documents_language_names_that_document() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def hit(doc: str, language: str, body: str) -> SearchHit:
+        return SearchHit(f"{doc}:1", body, {"doc_id": doc, "language": language,
+                                            "section_path": "S"}, 0.9, relevance=0.1)
+
+    passages = [hit("nl", "nl", "Het kabinet wil in 2030 nul verkeersdoden."),
+                hit("es", "es", "La estrategia fija objetivos para 2030 y ocho indicadores.")]
+    answerer = ExtractiveAnswerer(
+        _FlatEmbedder(), 0.0, 4,  # type: ignore[arg-type]
+        section_chunks=lambda doc_id: [h for h in passages if h.metadata["doc_id"] == doc_id],
+    )
+    # "Spaanse" stands in no passage, but one document is written in Spanish: the
+    # question is about that document, and only its passages answer.
+    found = answerer.evidence("Welke doelen stelt de Spaanse strategie voor 2030?", "nl",
+                              [1.0, 0.0], passages)
+    assert found is not None and [h.chunk_id for h in found.hits] == ["es:1"]
+    assert answerer.evidence("Welke doelen stelt de Duitse strategie voor 2030?", "nl",
+                             [1.0, 0.0], passages) is None
