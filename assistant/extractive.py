@@ -181,6 +181,8 @@ class Evidence:
     # The question's terms that most passages hold: the documents' subject, not the topic.
     generic: set[str]
     telling: list[tuple[str, ...]]
+    # The names and years the question combines that few passages hold.
+    specific: list[tuple[str, ...]]
 
 
 def question_entities(question: str) -> list[tuple[str, ...]]:
@@ -681,7 +683,7 @@ class ExtractiveAnswerer:
                 topic_terms(question, question_language, generic), passage_terms,
                 hit_languages, links),
             candidates=candidates, vectors=vectors, similarity=similarity,
-            asked=asked, generic=generic, telling=telling,
+            asked=asked, generic=generic, telling=telling, specific=specific,
         )
 
     def _heads(self, hits: Sequence[SearchHit]) -> list[tuple[str, str, str]]:
@@ -803,7 +805,7 @@ class ExtractiveAnswerer:
         query_vector, hits, links = evidence.query_vector, evidence.hits, evidence.links
         question_language = evidence.question_language
         candidates, vectors = evidence.candidates, evidence.vectors
-        similarity, asked, telling = evidence.similarity, evidence.asked, evidence.telling
+        similarity, asked, specific = evidence.similarity, evidence.asked, evidence.specific
         from assistant.sections import section_answer
 
         limit, window = self.max_sentences, SELECTION_WINDOW
@@ -836,7 +838,8 @@ class ExtractiveAnswerer:
         folded_candidates = [fold(c.sentence) for c in candidates]
         scores = []
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
-            named = sum(_mentions(folded, e) for e in telling) / max(1, len(telling))
+            # Years count as names here: "in 2018" picks the sentence about 2018.
+            named = sum(_mentions(folded, e) for e in specific) / max(1, len(specific))
             shared = _share(asked, cand.sentence, cand.hit, links, weights)
             typed = any(has_answer_type(folded, kind, str(cand.hit.metadata.get("language", "")))
                         for kind in wanted)

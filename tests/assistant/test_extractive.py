@@ -282,3 +282,20 @@ def test_the_adjective_of_a_documents_language_names_that_document() -> None:
     assert found is not None and [h.chunk_id for h in found.hits] == ["es:1"]
     assert answerer.evidence("Welke doelen stelt de Duitse strategie voor 2030?", "nl",
                              [1.0, 0.0], passages) is None
+
+
+def test_the_sentence_with_the_year_asked_about_comes_first() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def hit(i: int, body: str, relevance: float) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "nl"}, 0.9,
+                         relevance=relevance)
+
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 1)  # type: ignore[arg-type]
+    # The passage retrieval ranked first lacks the year; the year outweighs the rank.
+    passages = [hit(0, "In Flevoland kwamen 10 mensen om in het verkeer.", 0.16),
+                hit(1, "In 2018 kwamen 678 mensen om in het verkeer.", 0.1)]
+    evidence = answerer.evidence("Hoeveel mensen kwamen in 2018 om in het verkeer?", "nl",
+                                 [1.0, 0.0], passages)
+    assert evidence is not None
+    assert "678" in answerer.respond(evidence).answer
