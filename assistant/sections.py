@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 MAX_POINTS = 10
 MAX_POINT_CHARS = 320
 SHORT_SENTENCE = 90  # characters
+# The least words of a document's opening sentence, which a date line or byline lacks.
+MIN_LEAD_WORDS = 6
 FIGURE_BONUS = 0.02
 _BULLETS = re.compile(r"\s*[•▪◦●‣]\s+")
 # Broad questions, by their question words in Dutch, Spanish and English.
@@ -446,6 +448,17 @@ def _points(
         if lead and len(lead) < SHORT_SENTENCE and len(sentences) > 1:
             lead = f"{lead} {sentences[1]}"
         leads.append((chunk, f"{title}: {_clip(lead)}" if lead else title))
+    # A whole document (its title heading is the unit) opens with text before its first
+    # section: a news article's lead paragraph, which states what it reports.
+    opening: list[tuple[SearchHit, str]] = []
+    if leads and paragraphs is not None and chunks and _is_title(unit_path, chunks[0].metadata):
+        # (Not the date line or byline under the title: a sentence of some length.)
+        opening = [(p.chunk, p.text) for p in paragraphs
+                   if str(p.chunk.metadata.get("section_path", "")) == unit_path
+                   and len(_WORD.findall(p.text)) >= MIN_LEAD_WORDS][:1]
+    if len(leads) >= 2 and opening:
+        # It counts as one more subsection.
+        leads = [*opening, *leads]
     if len(leads) >= 2:
         if len(leads) * 2 > MAX_POINTS:
             return leads[:MAX_POINTS]
@@ -454,6 +467,9 @@ def _points(
         per_subsection = MAX_POINTS // len(leads) - 1
         for chunk, lead in leads:
             path = str(chunk.metadata.get("section_path", ""))
+            if path == unit_path:
+                points.append((chunk, lead))
+                continue
             own = [c for c in chunks if str(c.metadata.get("section_path", "")) == path]
             first = [_Point(chunk, 0, lead)]
             if paragraphs is not None:

@@ -213,3 +213,48 @@ def test_a_section_titled_with_what_is_asked_answers_rather_than_its_whole_docum
     assert "Summary of the Harbour Water Monitor" in head
     assert any("0.8 degrees" in p for p in points)
     assert not any("laboratory" in p or "Version 1.1" in p for p in points), answer.answer
+
+
+_FERRY = """# New ferry line for the old harbour
+
+By a staff reporter, 3 May 2024
+
+The city will run an electric ferry across the old harbour from June, carrying up to
+1,200 passengers a day between the station and the new housing on the north quay.
+
+## Route
+
+The ferry calls at three piers. A crossing takes seven minutes, and boats leave every
+quarter of an hour from six in the morning until midnight.
+
+## Costs
+
+The two boats cost 9 million euros, of which the national transport fund pays half.
+A ticket costs the same as a bus ride.
+
+## Reactions
+
+Residents of the north quay welcome the line. The rowing club fears for its training
+water and asks for a speed limit near its boathouse.
+"""
+
+
+@pytest.mark.slow
+def test_a_whole_articles_points_start_with_its_opening_paragraph(tmp_path: Path) -> None:
+    # A news article states what it reports before its first heading; the date line
+    # under the title is no point.
+    from assistant import Assistant, Settings
+    from tests.conftest import make_indexer
+
+    settings = Settings.load({"data_dir": tmp_path / "data"}, environ={})
+    sources = [tmp_path / "harbour-ferry.md", tmp_path / "school-meals.md"]
+    for source, body in zip(sources, [_FERRY, _MEALS], strict=True):
+        source.write_text(body, encoding="utf-8")
+    assert make_indexer(settings).ingest(sources).ok
+    answer = Assistant(settings).ask(
+        "What are the main points of the article about the new ferry line for the old harbour?"
+    )
+    _, *points = answer.answer.splitlines()
+    assert "1,200 passengers" in points[0], answer.answer
+    assert not any("staff reporter" in p for p in points), answer.answer
+    assert any("9 million euros" in p for p in points), answer.answer
