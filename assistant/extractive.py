@@ -324,17 +324,49 @@ def _titles_held(
     another language names it in translation, and not every word has a counterpart."""
     from assistant.lexical import analyse
 
-    for run in title_runs(question):
-        named = [(w, terms[0]) for w in run if (terms := analyse(w, question_language))]
-        held = sum(
+    def held(words: Sequence[str]) -> bool:
+        named = [(w, terms[0]) for w in words if (terms := analyse(w, question_language))]
+        count = sum(
             any(_holds(term, have, lang, links) or _part_of_word(fold(word), passage)
                 for have, lang, passage in zip(passage_terms, languages, passages,
                                                strict=True))
             for word, term in named
         )
-        if named and 2 * held <= len(named):
+        return not named or 2 * count > len(named)
+
+    for run in title_runs(question):
+        # A name glossed in parentheses ("Ciudad del Cabo (Cape Town)", "el
+        # Noordzee-overleg (el diálogo sobre el Mar del Norte)") is one thing in two
+        # wordings: either one standing in the passages holds it.
+        if not held(run) and not any(held(other) for other in _glossed(question, run)):
             return False
     return True
+
+
+def _glossed(question: str, run: Sequence[str]) -> list[list[str]]:
+    """The other wording of a title run that parentheses pair with it: the words just
+    before the parentheses that hold the run, or the words in those that follow it."""
+    # The run's words as the question writes them, with the short words between.
+    words = rf"\W+(?:\w{{1,3}}\W+){{0,{MAX_TITLE_LINKS}}}".join(re.escape(w) for w in run)
+    found = re.search(rf"(?<!\w){words}(?!\w)", question)
+    if found is None:
+        return []
+    before, after = question[:found.start()], question[found.end():]
+    opened = before.rfind("(")
+    if opened > before.rfind(")") and ")" in after:
+        # The run explains what stands before the parentheses: its last word, or the
+        # capitalised words that end there ("Ciudad del Cabo").
+        preceding = _TOKEN.findall(before[:opened])
+        if not preceding:
+            return []
+        tail = [preceding[-1]]
+        for word in reversed(preceding[:-1]):
+            if not (word[0].isupper() or word.islower() and len(word) <= 3):
+                break
+            tail.insert(0, word)
+        return [[w for w in tail if w[0].isupper()] or tail]
+    gloss = re.match(r"\s*\(([^()]*)\)", after)
+    return [_TOKEN.findall(gloss.group(1))] if gloss else []
 
 
 Links = dict[str, dict[str, str]]

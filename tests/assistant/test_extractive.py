@@ -299,3 +299,19 @@ def test_the_sentence_with_the_year_asked_about_comes_first() -> None:
                                  [1.0, 0.0], passages)
     assert evidence is not None
     assert "678" in answerer.respond(evidence).answer
+
+
+def test_a_name_glossed_in_parentheses_is_held_in_either_wording() -> None:
+    from assistant.extractive import _glossed, _titles_held
+
+    question = "¿Qué departamento de Ciudad del Cabo (Cape Town) hizo el plan?"
+    assert _glossed(question, ["Ciudad", "Cabo"]) == [["Cape", "Town"]]
+    assert _glossed(question, ["Cape", "Town"]) == [["Ciudad", "Cabo"]]
+    assert _glossed("¿Quién presidía el Noordzee-overleg (el diálogo del Mar del Norte)?",
+                    ["Mar", "Norte"]) == [["Noordzee-overleg"]]
+    passages = ["cape town's disaster risk management department drew up the plan."]
+    terms = [{"cape", "town", "disast", "risk", "manag", "depart", "plan"}]
+    assert _titles_held(question, "es", passages, terms, ["en"], {})
+    # Without the gloss, the Spanish name alone is held by no passage.
+    assert not _titles_held("¿Qué departamento de Ciudad del Cabo hizo el plan?", "es",
+                            passages, terms, ["en"], {})
