@@ -69,7 +69,11 @@ _BROAD = re.compile(
 _SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"aanbevel|beveelt|\braadt\b|\badvie|stelt .*\bvoor\b|recomiend|recomend|"
                 r"aconseja|propone|plantea|recommend|advi[cs]e|propose|suggest", re.I),
-     re.compile(r"aanbeveling|advies|recomendaci|recommendation", re.I)),
+     # Or a title that asks what is to be done ("¿Qué puede hacerse?").
+     re.compile(r"aanbeveling|advies|recomendaci|recommendation|"
+                r"wat (kan|moet|kunnen|moeten) er .*\b(gedaan|gebeuren)\b|"
+                r"qu[eé] (se )?(puede|debe|podr[ií]a|deber[ií]a)(n)? hacer|"
+                r"what (can|should|must|could) be done", re.I)),
     (re.compile(r"bevinding|conclusie|hallazgo|conclusiones|concluye|resultados|findings|"
                 r"conclusions|conclude|main points|key points|takeaways|key messages|"
                 r"main messages|hoofdpunten|kernpunten|kernboodschap|belangrijkste punten|"

@@ -82,10 +82,19 @@ def test_the_topic_is_what_is_left_without_the_question_words() -> None:
         ("Geef een overzicht van het rapport", "1. Samenvatting"),
         ("Hoe meet het rapport de gevolgen?", "2. Methode en indicatoren"),
         ("How does the report measure exposure?", "2. Method and indicators"),
+        # A title that asks what is to be done holds recommendations.
+        ("What does the article recommend?", "¿Qué puede hacerse para reducir el impacto?"),
+        ("¿Qué recomienda el artículo?", "What can be done about it?"),
+        ("Wat raadt het artikel aan?", "Wat moet er nu gebeuren?"),
     ],
 )
 def test_a_broad_question_asks_for_a_kind_of_section(question: str, title: str) -> None:
     assert _kind_match(question, title)
+
+
+def test_a_title_that_asks_a_question_is_not_thereby_a_recommendation() -> None:
+    assert not _kind_match("What does the article recommend?", "What can water markets do?")
+    assert not _kind_match("What does the article recommend?", "2. Methods")
 
 
 def _passage(index: int, text: str, paragraphs: str) -> SearchHit:
