@@ -488,6 +488,30 @@ def _with_reasons(sentences: list[str], language: str) -> list[str]:
     return out
 
 
+# A sentence that names who speaks ("…, says coordinator Lonneke Schilte."), in
+# Dutch, Spanish and English (folded text).
+_SPEAKS = re.compile(
+    r"\b(zegt|zei|zeggen|zeiden|aldus|vertelt|vertelde|legt uit|schrijft|schreef|"
+    r"dice|dijo|dicen|dijeron|afirma|afirmo|explica|explico|senala|senalo|declaro|"
+    r"says|said|say|told|tells|explains|explained|writes|wrote|according to)\b")
+_QUOTE_MARKS = "\"“”„«‘'"
+
+
+def _with_speakers(sentences: list[str]) -> list[str]:
+    """A quotation ("Het is heel uitzonderlijk …") is quoted with the sentence before
+    it when that one names the speaker ("…, zegt droogtecoördinator Lonneke Schilte."):
+    alone, it does not say who said it."""
+    out = []
+    for i, sentence in enumerate(sentences):
+        before = sentences[i - 1] if i else ""
+        if before and sentence.lstrip()[:1] in _QUOTE_MARKS and _SPEAKS.search(
+            fold(before)
+        ) and len(before) + len(sentence) < MAX_SENTENCE_CHARS:
+            sentence = f"{before} {sentence}"
+        out.append(sentence)
+    return out
+
+
 def _table_rows(table: str) -> list[str]:
     """Each data row with its column names, so a quoted row can be read alone."""
     lines = [ln.strip() for ln in table.split("\n") if ln.strip()]
@@ -667,6 +691,8 @@ class ExtractiveAnswerer:
                 sentences[-1] = self._with_list(sentences[-1], hit)
             if not is_table and "reason" in wanted:
                 sentences = _with_reasons(sentences, str(hit.metadata.get("language", "")))
+            if not is_table:
+                sentences = _with_speakers(sentences)
             for sentence in sentences:
                 key = " ".join(fold(sentence).split())
                 # Overlapping chunks repeat their edge sentences; quote each once.

@@ -315,3 +315,19 @@ def test_a_name_glossed_in_parentheses_is_held_in_either_wording() -> None:
     # Without the gloss, the Spanish name alone is held by no passage.
     assert not _titles_held("¿Qué departamento de Ciudad del Cabo hizo el plan?", "es",
                             passages, terms, ["en"], {})
+
+
+def test_a_quotation_is_quoted_with_the_sentence_that_names_its_speaker() -> None:
+    from assistant.extractive import _with_speakers
+
+    sentences = [
+        "Toch is de situatie bijzonder, zegt droogtecoördinator Lonneke Schilte.",
+        '"Het is heel uitzonderlijk dat de beek de hele winter droog stond."',
+        "De provincie telt elf beken.",
+        '"Geen citaat van iemand die hier genoemd wordt."',
+    ]
+    out = _with_speakers(sentences)
+    assert out[1].startswith("Toch is de situatie") and out[1].endswith('droog stond."')
+    # A quotation after a sentence that names no speaker stays as it is.
+    assert out[3] == sentences[3]
+    assert out[0] == sentences[0] and out[2] == sentences[2]
