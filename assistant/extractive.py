@@ -95,8 +95,11 @@ _ANSWER_TYPES: dict[str, re.Pattern[str]] = {
                          r"why|what is the reason|what caused|how come)\b", re.I),
 }
 # "When" and "where" (and "wanneer", "waar") also join clauses ("… when designing the
-# lock"): they ask for a time or place only where the question starts with them.
+# lock"): they ask for a time or place only where the question starts with them; so
+# does "who" ("the people who …") for a person or body.
 _LEADING_TYPES: dict[str, re.Pattern[str]] = {
+    "person": re.compile(r"^\W*(?:(?:door|met|van|voor|aan|a|de|por|con|para|by|to|for|with)"
+                         r"\s+)?(wie|qui[eé]n(?:es)?|who|whom)\b", re.I),
     "place": re.compile(r"^\W*(?:(?:from|to|naar|vanaf|tot)\s+)?(where|waar)\b", re.I),
     "date": re.compile(r"^\W*(?:(?:since|until|from|sinds|tot|vanaf)\s+)?(when|wanneer)\b",
                        re.I),
@@ -114,9 +117,23 @@ _SHOWS_TYPE = {
 
 
 def answer_types(question: str) -> list[str]:
-    return [name for name, asks in _ANSWER_TYPES.items()
-            if asks.search(question) or name in _LEADING_TYPES
-            and _LEADING_TYPES[name].search(question)]
+    return [name for name in {**_ANSWER_TYPES, **_LEADING_TYPES}
+            if name in _ANSWER_TYPES and _ANSWER_TYPES[name].search(question)
+            or name in _LEADING_TYPES and _LEADING_TYPES[name].search(question)]
+
+
+def names_someone(sentence: str) -> bool:
+    """Whether a sentence (as written) names a person or body: a capitalised word inside
+    it ("voorzitter Wallage", "the MSC"), not one that starts a sentence or quotation,
+    and not a country or language (CLDR)."""
+    for m in _TOKEN.finditer(sentence):
+        word = m.group()
+        before = sentence[:m.start()].rstrip()
+        if (m.start() == 0 or not word[0].isupper() or len(word) < 3 or not before
+                or before[-1] in ".!?:;\"“”„«‘'(" or find_names(fold(word))):
+            continue
+        return True
+    return False
 
 
 def has_answer_type(folded_sentence: str, kind: str, language: str = "") -> bool:
@@ -495,17 +512,20 @@ _SPEAKS = re.compile(
     r"dice|dijo|dicen|dijeron|afirma|afirmo|explica|explico|senala|senalo|declaro|"
     r"says|said|say|told|tells|explains|explained|writes|wrote|according to)\b")
 _QUOTE_MARKS = "\"“”„«‘'"
+# A sentence this short that names someone introduces the quotation after it.
+SPEAKER_WORDS = 8
 
 
 def _with_speakers(sentences: list[str]) -> list[str]:
     """A quotation ("Het is heel uitzonderlijk …") is quoted with the sentence before
-    it when that one names the speaker ("…, zegt droogtecoördinator Lonneke Schilte."):
-    alone, it does not say who said it."""
+    it when that one names the speaker ("…, zegt droogtecoördinator Lonneke Schilte.",
+    "Tot verdriet van voorzitter Wallage."): alone, it does not say who said it."""
     out = []
     for i, sentence in enumerate(sentences):
         before = sentences[i - 1] if i else ""
-        if before and sentence.lstrip()[:1] in _QUOTE_MARKS and _SPEAKS.search(
-            fold(before)
+        if before and sentence.lstrip()[:1] in _QUOTE_MARKS and (
+            _SPEAKS.search(fold(before)) or before.rstrip().endswith(":")
+            or len(before.split()) <= SPEAKER_WORDS and names_someone(before)
         ) and len(before) + len(sentence) < MAX_SENTENCE_CHARS:
             sentence = f"{before} {sentence}"
         out.append(sentence)
@@ -899,8 +919,10 @@ class ExtractiveAnswerer:
             # Years count as names here: "in 2018" picks the sentence about 2018.
             named = sum(_mentions(folded, e) for e in specific) / max(1, len(specific))
             shared = _share(asked, cand.sentence, cand.hit, links, weights)
-            typed = any(has_answer_type(folded, kind, str(cand.hit.metadata.get("language", "")))
-                        for kind in wanted)
+            typed = any(
+                names_someone(cand.sentence) if kind == "person"
+                else has_answer_type(folded, kind, str(cand.hit.metadata.get("language", "")))
+                for kind in wanted)
             # The passage's language baseline applies to its sentences too, and the
             # passage's rank carries the context the lone sentence lacks.
             language_offset = cand.hit.relevance - cand.hit.score

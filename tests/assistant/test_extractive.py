@@ -112,8 +112,10 @@ def test_question_words_say_a_number_or_a_year_is_asked() -> None:
     assert answer_types("What is the exact number of sub-indicators?") == ["number"]
     assert answer_types("Welk aantal landen doet mee?") == ["number"]
     assert answer_types("¿Desde qué año crece la brecha?") == ["date"]
-    assert answer_types("Who compiles the index?") == []
-    # "when" and "where" ask only where the question starts with them.
+    # "when", "where" and "who" ask only where the question starts with them.
+    assert answer_types("Who compiles the index?") == ["person"]
+    assert answer_types("¿A quién pidió ayuda el ministerio?") == ["person"]
+    assert answer_types("How many people who live there moved?") == ["number"]
     assert answer_types("When was the index presented?") == ["date"]
     assert answer_types("Since when has the gap grown?") == ["date"]
     assert answer_types("Waar gaan de specialisten heen?") == ["place"]
@@ -328,6 +330,20 @@ def test_a_quotation_is_quoted_with_the_sentence_that_names_its_speaker() -> Non
     ]
     out = _with_speakers(sentences)
     assert out[1].startswith("Toch is de situatie") and out[1].endswith('droog stond."')
+    # A short sentence that names someone introduces the quotation after it, too.
+    short = _with_speakers(["Tot verdriet van voorzitter Wallage.", '"Wij betreuren het."'])
+    assert short[1] == 'Tot verdriet van voorzitter Wallage. "Wij betreuren het."'
     # A quotation after a sentence that names no speaker stays as it is.
     assert out[3] == sentences[3]
     assert out[0] == sentences[0] and out[2] == sentences[2]
+
+
+def test_a_sentence_names_someone_with_a_capitalised_word_inside_it() -> None:
+    from assistant.extractive import names_someone
+
+    assert names_someone("Tot verdriet van voorzitter Wallage.")
+    assert names_someone("The index was compiled by CENIA with partners.")
+    # A capitalised word that starts a sentence or a quotation names no one, nor does a
+    # country's name.
+    assert not names_someone('Oxygen fell. "Levels are low," the report adds.')
+    assert not names_someone("In Chile the score rose.")
