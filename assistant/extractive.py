@@ -913,11 +913,17 @@ class ExtractiveAnswerer:
         top_hit = max(h.relevance for h in hits)
         wanted = answer_types(question)
         weights = self._term_weights(asked, question_language, links)
+        # A year marks the sentences about it, as names do ("¿cuántas murieron en 2018?"),
+        # but not the year a document's title holds ("ILIA 2025" and "which countries in
+        # 2025?"): that dates the documents, and their introductions repeat it.
+        titles = {fold(str(h.metadata.get("title", ""))) for h in hits}
+        marks = [e for e in specific
+                 if not (_YEAR.fullmatch(e[0]) and any(_mentions(t, e) for t in titles))]
         folded_candidates = [fold(c.sentence) for c in candidates]
         scores = []
         for cand, folded, sim in zip(candidates, folded_candidates, similarity, strict=True):
             # Years count as names here: "in 2018" picks the sentence about 2018.
-            named = sum(_mentions(folded, e) for e in specific) / max(1, len(specific))
+            named = sum(_mentions(folded, e) for e in marks) / max(1, len(marks))
             shared = _share(asked, cand.sentence, cand.hit, links, weights)
             typed = any(
                 names_someone(cand.sentence) if kind == "person"

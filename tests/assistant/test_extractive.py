@@ -347,3 +347,21 @@ def test_a_sentence_names_someone_with_a_capitalised_word_inside_it() -> None:
     # country's name.
     assert not names_someone('Oxygen fell. "Levels are low," the report adds.')
     assert not names_someone("In Chile the score rose.")
+
+
+def test_the_year_a_documents_title_holds_marks_no_sentence() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def hit(i: int, body: str, relevance: float) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "en",
+                                          "title": "Road Safety Index 2018"}, 0.9,
+                         relevance=relevance)
+
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 1)  # type: ignore[arg-type]
+    # "2018" dates the report: the sentence that repeats it is not thereby the answer.
+    passages = [hit(0, "Three regions still had no speed cameras on their main roads.", 0.16),
+                hit(1, "In 2018 the index counted speed cameras in all regions.", 0.1)]
+    evidence = answerer.evidence("Which regions had no speed cameras in 2018?", "en",
+                                 [1.0, 0.0], passages)
+    assert evidence is not None
+    assert "Three regions" in answerer.respond(evidence).answer
