@@ -286,21 +286,26 @@ def test_the_adjective_of_a_documents_language_names_that_document() -> None:
                              [1.0, 0.0], passages) is None
 
 
-def test_the_sentence_with_the_year_asked_about_comes_first() -> None:
+def _first_answer(question: str, language: str, first: str, second: str,
+                  title: str = "") -> str:
+    """The one-fact answer from two passages: `first` ranked above `second`."""
     from assistant.extractive import ExtractiveAnswerer
 
-    def hit(i: int, body: str, relevance: float) -> SearchHit:
-        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "nl"}, 0.9,
-                         relevance=relevance)
-
+    meta = {"doc_id": "d", "language": language, "title": title}
+    passages = [SearchHit("d:0", first, meta, 0.9, relevance=0.16),
+                SearchHit("d:1", second, meta, 0.9, relevance=0.1)]
     answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 1)  # type: ignore[arg-type]
-    # The passage retrieval ranked first lacks the year; the year outweighs the rank.
-    passages = [hit(0, "In Flevoland kwamen 10 mensen om in het verkeer.", 0.16),
-                hit(1, "In 2018 kwamen 678 mensen om in het verkeer.", 0.1)]
-    evidence = answerer.evidence("Hoeveel mensen kwamen in 2018 om in het verkeer?", "nl",
-                                 [1.0, 0.0], passages)
+    evidence = answerer.evidence(question, language, [1.0, 0.0], passages)
     assert evidence is not None
-    assert "678" in answerer.respond(evidence).answer
+    return answerer.respond(evidence).answer
+
+
+def test_the_sentence_with_the_year_asked_about_comes_first() -> None:
+    # The passage retrieval ranked first lacks the year; the year outweighs the rank.
+    assert "678" in _first_answer(
+        "Hoeveel mensen kwamen in 2018 om in het verkeer?", "nl",
+        "In Flevoland kwamen 10 mensen om in het verkeer.",
+        "In 2018 kwamen 678 mensen om in het verkeer.")
 
 
 def test_a_name_glossed_in_parentheses_is_held_in_either_wording() -> None:
@@ -350,18 +355,9 @@ def test_a_sentence_names_someone_with_a_capitalised_word_inside_it() -> None:
 
 
 def test_the_year_a_documents_title_holds_marks_no_sentence() -> None:
-    from assistant.extractive import ExtractiveAnswerer
-
-    def hit(i: int, body: str, relevance: float) -> SearchHit:
-        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "en",
-                                          "title": "Road Safety Index 2018"}, 0.9,
-                         relevance=relevance)
-
-    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 1)  # type: ignore[arg-type]
     # "2018" dates the report: the sentence that repeats it is not thereby the answer.
-    passages = [hit(0, "Three regions still had no speed cameras on their main roads.", 0.16),
-                hit(1, "In 2018 the index counted speed cameras in all regions.", 0.1)]
-    evidence = answerer.evidence("Which regions had no speed cameras in 2018?", "en",
-                                 [1.0, 0.0], passages)
-    assert evidence is not None
-    assert "Three regions" in answerer.respond(evidence).answer
+    assert "Three regions" in _first_answer(
+        "Which regions had no speed cameras in 2018?", "en",
+        "Three regions still had no speed cameras on their main roads.",
+        "In 2018 the index counted speed cameras in all regions.",
+        title="Road Safety Index 2018")

@@ -207,21 +207,12 @@ def test_a_section_titled_with_what_is_asked_answers_rather_than_its_whole_docum
 ) -> None:
     # The document's title ("… summary and introduction") holds the question's words
     # too; the question still asks for the summary section, not every section's lead.
-    from assistant import Assistant, Settings
-    from tests.conftest import make_indexer
-
-    settings = Settings.load({"data_dir": tmp_path / "data"}, environ={})
-    sources = [tmp_path / "harbour-monitor.md", tmp_path / "school-meals.md"]
-    for source, body in zip(sources, [_MONITOR, _MEALS], strict=True):
-        source.write_text(body, encoding="utf-8")
-    assert make_indexer(settings).ingest(sources).ok
-    answer = Assistant(settings).ask(
-        "What are the main messages of the summary of the Harbour Water Monitor 2021?"
-    )
-    head, *points = answer.answer.splitlines()
+    answer = _ask(tmp_path, {"harbour-monitor.md": _MONITOR, "school-meals.md": _MEALS},
+                  "What are the main messages of the summary of the Harbour Water Monitor 2021?")
+    head, *points = answer.splitlines()
     assert "Summary of the Harbour Water Monitor" in head
     assert any("0.8 degrees" in p for p in points)
-    assert not any("laboratory" in p or "Version 1.1" in p for p in points), answer.answer
+    assert not any("laboratory" in p or "Version 1.1" in p for p in points), answer
 
 
 _FERRY = """# New ferry line for the old harbour
@@ -252,18 +243,24 @@ water and asks for a speed limit near its boathouse.
 def test_a_whole_articles_points_start_with_its_opening_paragraph(tmp_path: Path) -> None:
     # A news article states what it reports before its first heading; the date line
     # under the title is no point.
+    answer = _ask(tmp_path, {"harbour-ferry.md": _FERRY, "school-meals.md": _MEALS},
+                  "What are the main points of the article about the new ferry line for the "
+                  "old harbour?")
+    _, *points = answer.splitlines()
+    assert "1,200 passengers" in points[0], answer
+    assert not any("staff reporter" in p for p in points), answer
+    assert any("9 million euros" in p for p in points), answer
+
+
+def _ask(tmp_path: Path, documents: dict[str, str], question: str) -> str:
+    """The answer text to `question` over the given Markdown documents, freshly indexed."""
     from assistant import Assistant, Settings
     from tests.conftest import make_indexer
 
     settings = Settings.load({"data_dir": tmp_path / "data"}, environ={})
-    sources = [tmp_path / "harbour-ferry.md", tmp_path / "school-meals.md"]
-    for source, body in zip(sources, [_FERRY, _MEALS], strict=True):
-        source.write_text(body, encoding="utf-8")
+    sources = []
+    for name, body in documents.items():
+        sources.append(tmp_path / name)
+        sources[-1].write_text(body, encoding="utf-8")
     assert make_indexer(settings).ingest(sources).ok
-    answer = Assistant(settings).ask(
-        "What are the main points of the article about the new ferry line for the old harbour?"
-    )
-    _, *points = answer.answer.splitlines()
-    assert "1,200 passengers" in points[0], answer.answer
-    assert not any("staff reporter" in p for p in points), answer.answer
-    assert any("9 million euros" in p for p in points), answer.answer
+    return Assistant(settings).ask(question).answer
