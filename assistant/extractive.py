@@ -737,10 +737,12 @@ class ExtractiveAnswerer:
         # "How many X?": a figure answers only in a sentence about some of what the
         # question asks. Where every sentence with a figure shares none of its distinctive
         # words (figures for dengue, none for malaria), the passages hold no such count.
-        if "number" in wanted and asked and not any(
+        # (Only where some sentence shares such a word: distinctive words are those few
+        # passages hold, and where none holds any, the test says nothing.)
+        about = [c for c in candidates if _share(asked, c.sentence, c.hit, links) > 0]
+        if "number" in wanted and about and not any(
             has_answer_type(fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))
-            and _share(asked, c.sentence, c.hit, links) > 0
-            for c in candidates
+            for c in about
         ):
             return None
         # The cost of a question stays bounded whatever the passages hold: the

@@ -361,3 +361,13 @@ def test_the_year_a_documents_title_holds_marks_no_sentence() -> None:
         "Three regions still had no speed cameras on their main roads.",
         "In 2018 the index counted speed cameras in all regions.",
         title="Road Safety Index 2018")
+
+
+def test_a_count_question_over_one_passage_is_answered_from_its_figure() -> None:
+    # With one passage, every word it holds is common to all passages: no word of the
+    # question is distinctive, and the count test has nothing to go on.
+    answer = _first_answer(
+        "What score does Chile get in the index?", "en",
+        "Chile leads the index with 70.56 points.",
+        "Chile leads the index with 70.56 points.")
+    assert "70.56" in answer

@@ -55,8 +55,9 @@ def test_an_adjective_of_a_country_or_language_is_found_by_its_stems() -> None:
     assert name is not None and name.key == "language:de"
     stems = derived_stems(name)
     assert {"duits", "duitsland", "german", "germany", "alemania"} <= set(stems)
+    # The adjective of a language also names the documents written in it ("@de").
     assert question_entities("Welk deel van de Duitse ziekenhuizen heeft een eigen lab?") == [
-        tuple(f"{s}*" for s in stems)
+        (*(f"{s}*" for s in stems), "@de")
     ]
     # Short words and ordinary words are not names with an ending.
     assert derived_name("data") is None
