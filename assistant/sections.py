@@ -453,15 +453,13 @@ def _points(
             lead = f"{lead} {sentences[1]}"
         leads.append((chunk, f"{title}: {_clip(lead)}" if lead else title))
     # A whole document (its title heading is the unit) opens with text before its first
-    # section: a news article's lead paragraph, which states what it reports.
-    opening: list[tuple[SearchHit, str]] = []
-    if leads and paragraphs is not None and chunks and _is_title(unit_path, chunks[0].metadata):
+    # section: a news article's lead paragraph, which states what it reports. It counts
+    # as one more subsection.
+    if len(leads) >= 2 and paragraphs is not None and _is_title(unit_path, chunks[0].metadata):
         # (Not the date line or byline under the title: a sentence of some length.)
         opening = [(p.chunk, p.text) for p in paragraphs
                    if str(p.chunk.metadata.get("section_path", "")) == unit_path
                    and len(_WORD.findall(p.text)) >= MIN_LEAD_WORDS][:1]
-    if len(leads) >= 2 and opening:
-        # It counts as one more subsection.
         leads = [*opening, *leads]
     if len(leads) >= 2:
         if len(leads) * 2 > MAX_POINTS:
