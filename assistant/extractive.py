@@ -247,6 +247,31 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
     return entities
 
 
+def _meet(
+    specific: Sequence[tuple[str, ...]], hits: Sequence[SearchHit], passages: Sequence[str]
+) -> bool:
+    """Whether the names and numbers meet in one passage, or in two that follow each
+    other in one section: a news article names its country in one paragraph and the
+    person asked about in the next ("near Andijk" and "in the Netherlands"). Passages
+    further apart, or in other sections, do not join them."""
+    where = {}
+    for hit, passage in zip(hits, passages, strict=True):
+        meta = hit.metadata
+        index = meta.get("chunk_index")
+        where[(str(meta.get("doc_id", "")), str(meta.get("section_path", "")),
+               int(index) if isinstance(index, int | str) and str(index).isdigit() else None,
+               hit.chunk_id)] = passage
+    for (doc, section, index, chunk), passage in where.items():
+        joined = [passage, *(
+            other for (d, s, i, c), other in where.items()
+            if c != chunk and d == doc and s == section and index is not None
+            and i is not None and abs(i - index) == 1
+        )]
+        if all(any(_mentions(p, e) for p in joined) for e in specific):
+            return True
+    return False
+
+
 def _names_and_rest(question: str) -> tuple[list[tuple[str, Name]], str]:
     """The question's CLDR names (spelling, name), and its folded text without them."""
     covered = fold(question)
@@ -532,6 +557,30 @@ def _with_speakers(sentences: list[str]) -> list[str]:
     return out
 
 
+# Subject pronouns for persons, by language: a sentence led by one ("Hij is directeur
+# van Floating Solar.") says who only through the sentence before it.
+_PERSON_PRONOUNS = {
+    "nl": {"hij", "zij"}, "es": {"él", "ella", "ellos", "ellas"}, "en": {"he", "she"},
+}
+
+
+def _with_referents(sentences: list[str], language: str) -> list[str]:
+    """A sentence that starts with "he" or "she" is quoted with the sentence before
+    it when that one names someone ("… legt Arnoud van Druten uit. Hij is directeur
+    van Floating Solar."): alone, it does not say who."""
+    pronouns = _PERSON_PRONOUNS.get(language, set())
+    out = []
+    for i, sentence in enumerate(sentences):
+        before = sentences[i - 1] if i else ""
+        # Lower case, not folded: "Él" is a pronoun and "El" an article.
+        first = sentence.lower().split(maxsplit=1)[:1]
+        if (before and first and first[0] in pronouns and names_someone(before)
+                and len(before) + len(sentence) < MAX_SENTENCE_CHARS):
+            sentence = f"{before} {sentence}"
+        out.append(sentence)
+    return out
+
+
 def _table_rows(table: str) -> list[str]:
     """Each data row with its column names, so a quoted row can be read alone."""
     lines = [ln.strip() for ln in table.split("\n") if ln.strip()]
@@ -669,7 +718,7 @@ class ExtractiveAnswerer:
             if e not in missing and e not in sourced
             and sum(_mentions(p, e) for p in passages) < GENERIC_SHARE * len(passages)
         ]
-        if len(specific) > 1 and not any(all(_mentions(p, e) for e in specific) for p in passages):
+        if len(specific) > 1 and not _meet(specific, hits, passages):
             return None
         question_language = detect_language(question, language)
         links: Links = (
@@ -712,7 +761,8 @@ class ExtractiveAnswerer:
             if not is_table and "reason" in wanted:
                 sentences = _with_reasons(sentences, str(hit.metadata.get("language", "")))
             if not is_table:
-                sentences = _with_speakers(sentences)
+                sentences = _with_referents(_with_speakers(sentences),
+                                            str(hit.metadata.get("language", "")))
             for sentence in sentences:
                 key = " ".join(fold(sentence).split())
                 # Overlapping chunks repeat their edge sentences; quote each once.

@@ -80,8 +80,9 @@ def find_name_spans(folded_text: str) -> list[tuple[int, int]]:
 
 
 # Endings that make a name into an adjective or a plural in Dutch, Spanish and English
-# ("Duits" -> "Duitse", "alemán" -> "alemanes", "Spaans" -> "Spaanse").
-_INFLECTIONS = ("e", "en", "es", "s", "a", "as", "o", "os")
+# ("Duits" -> "Duitse", "alemán" -> "alemanes", "Spaans" -> "Spaanse"), and Dutch
+# "-talig", written in a language ("Spaanstalig", "Engelstalige").
+_INFLECTIONS = ("e", "en", "es", "s", "a", "as", "o", "os", "talig", "talige")
 
 
 def derived_name(folded_word: str) -> Name | None:

@@ -371,3 +371,44 @@ def test_a_count_question_over_one_passage_is_answered_from_its_figure() -> None
         "Chile leads the index with 70.56 points.",
         "Chile leads the index with 70.56 points.")
     assert "70.56" in answer
+
+
+def test_a_sentence_led_by_he_or_she_is_quoted_with_the_sentence_naming_them() -> None:
+    from assistant.extractive import _with_referents
+
+    named = '"De panelen liggen vlak op het water", legt Arnoud van Druten uit.'
+    out = _with_referents([named, "Hij is directeur van Floating Solar."], "nl")
+    assert out[1] == f"{named} Hij is directeur van Floating Solar."
+    # "El" is an article, "Él" the pronoun.
+    article = ["Lo dijo la ministra Diana Morant.", "El estudio se presentó en marzo."]
+    assert _with_referents(article, "es") == article
+    pronoun = _with_referents(["Lo dijo la ministra Diana Morant.", "Ella lo presentó."], "es")
+    assert pronoun[1] == "Lo dijo la ministra Diana Morant. Ella lo presentó."
+    # A sentence before that names no one is no referent.
+    plain = ["The weather was dry.", "He said nothing."]
+    assert _with_referents(plain, "en") == plain
+
+
+def test_names_meet_in_one_passage_or_in_two_that_follow_each_other() -> None:
+    from assistant.extractive import _meet
+
+    def hit(index: int, section: str = "S") -> SearchHit:
+        return SearchHit(f"d:{index}", "", {"doc_id": "d", "section_path": section,
+                                            "chunk_index": index}, 0.9)
+
+    asked = [("andijk",), ("nederland", "netherlands")]
+    andijk, country = "bij andijk komen zonnepanelen", "het grootste zonnepark van nederland"
+    assert _meet(asked, [hit(3), hit(4)], [andijk, country])
+    assert _meet(asked, [hit(3)], [f"{andijk}, {country}"])
+    # Passages further apart, or in another section, say different things.
+    assert not _meet(asked, [hit(3), hit(5)], [andijk, country])
+    assert not _meet(asked, [hit(3), hit(4, "T")], [andijk, country])
+
+
+def test_a_dutch_language_adjective_names_the_language() -> None:
+    from assistant.names import derived_name
+
+    spanish = derived_name("spaanstalige")
+    assert spanish is not None and spanish.key == "language:es"
+    english = derived_name("engelstalig")
+    assert english is not None and english.key == "language:en"
