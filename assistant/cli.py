@@ -65,6 +65,9 @@ def _generator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm-style", choices=["translate", "write"], default=None,
                         help="translate: the model translates the quoted answer (the default "
                         "for the bundled model); write: it writes the answer from the passages")
+    parser.add_argument("--llm-answer-seconds", type=float, default=None, metavar="S",
+                        help="translate style: stop the model this many seconds after the "
+                        "question and keep the untranslated lines quoted (default 8; 0: no limit)")
     parser.add_argument("--llm-base-url", default=None,
                         help="openai: http://host:port/v1; ollama: http://host:11434")
 
@@ -168,6 +171,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "llm_model_path": getattr(args, "llm_model_path", None),
         "llm_base_url": getattr(args, "llm_base_url", None),
         "llm_style": getattr(args, "llm_style", None),
+        "llm_answer_seconds": getattr(args, "llm_answer_seconds", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "auth_user": getattr(args, "auth_user", None),

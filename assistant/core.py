@@ -32,6 +32,7 @@ MAX_QUESTION_CHARS = 2000
 _ANSWER_SETTINGS = frozenset(
     {"generator", "llm_model", "llm_model_path", "llm_base_url", "llm_api_key",
      "llm_temperature", "llm_max_tokens", "llm_context", "llm_timeout", "llm_threads",
+     "llm_answer_seconds",
      "llm_build", "llm_passages", "llm_style"}
 )
 PROBE_RETRY_SECONDS = 30.0
@@ -139,6 +140,7 @@ class Assistant:
 
         The extractive answerer yields only the final answer.
         """
+        started = time.monotonic()
         cleaned, lang = self.clean_question(question, language)
         if not self.store.live().records:
             yield CitedAnswer(text(lang, "no_documents"), lang, [], found=False)
@@ -154,18 +156,19 @@ class Assistant:
             answer = self._extractive().answer(standalone, lang, vector, hits)
             yield answer.with_note(note) if note else answer
             return
-        yield from self._generated(model).stream(standalone, lang, vector, hits)
+        yield from self._generated(model, started).stream(standalone, lang, vector, hits)
 
     def answer_from(
         self, question: str, language: str, vector: list[float], hits: list[SearchHit]
     ) -> CitedAnswer:
         """Answer from passages already retrieved (the evaluation reuses its retrieval)."""
+        started = time.monotonic()
         hits = hits[: self.settings.top_k]
         model, note = self._chat_model(language)
         if model is None:
             answer = self._extractive().answer(question, language, vector, hits)
             return answer.with_note(note) if note else answer
-        return self._generated(model).answer(question, language, vector, hits)
+        return self._generated(model, started).answer(question, language, vector, hits)
 
     def _extractive(self) -> ExtractiveAnswerer:
         live = self.store.live()
@@ -184,12 +187,17 @@ class Assistant:
             chunk_vector=live.vector,
         )
 
-    def _generated(self, model: BaseChatModel) -> GeneratedAnswerer | TranslatedAnswerer:
+    def _generated(
+        self, model: BaseChatModel, started: float
+    ) -> GeneratedAnswerer | TranslatedAnswerer:
+        """The model's answerer for a question asked at `started` (`time.monotonic()`)."""
         from assistant.generation.chain import GeneratedAnswerer
         from assistant.generation.translate import TranslatedAnswerer
 
         if self.settings.answer_style == "translate":
-            return TranslatedAnswerer(model, self.generator_name, self._extractive(), self.embedder)
+            seconds = self.settings.llm_answer_seconds
+            return TranslatedAnswerer(model, self.generator_name, self._extractive(),
+                                      self.embedder, started + seconds if seconds > 0 else None)
         return GeneratedAnswerer(model, self.generator_name, self.embedder, self._extractive(),
                                  self.settings.llm_passages)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -130,10 +131,16 @@ def _strip_quoted_in(header: str, language: str) -> str:
 
 def translate_answer(
     model: BaseChatModel, quoted: CitedAnswer, language: str, name: str,
-    embedder: Embeddings | None = None,
+    embedder: Embeddings | None = None, deadline: float | None = None,
 ) -> Iterator[str | CitedAnswer]:
     """Yields the model's translation as it comes, then the answer with its foreign
-    quoted lines in `language`; the quoted answer (with a note) if the model fails."""
+    quoted lines in `language`; the quoted answer (with a note) if the model fails.
+
+    At `deadline` (a `time.monotonic()` value) the model is stopped: the lines it
+    has translated by then are used, and the rest stay quoted. On two cores the
+    model writes some 20 tokens a second, so six long lines take 15-25 s
+    (README); an answer that must come within seconds gets its first lines
+    translated rather than all of them late."""
     todo = foreign_lines(quoted, language) if quoted.found else []
     if not todo:
         yield quoted
@@ -144,17 +151,25 @@ def translate_answer(
     # The header first, so the streamed text reads as the answer taking shape.
     yield quoted.answer.splitlines()[0] + "\n"
     pieces: list[str] = []
+    stream = chain.stream({"lines": numbered, "language": language_name(language, language)})
+    late = False
     try:
-        for piece in chain.stream({"lines": numbered,
-                                   "language": language_name(language, language)}):
+        for piece in stream:
             pieces.append(piece)
             yield piece
+            if deadline is not None and time.monotonic() >= deadline:
+                late = True
+                break
     except Exception as err:  # noqa: BLE001 - any model failure falls back, with a note
         log.warning("translation by %s failed: %s", name, err)
         yield quoted.with_note(text(language, "generator_failed", reason=short_reason(err)))
         return
-    yield rebuilt(quoted, todo, parse_items("".join(pieces), len(todo)), language, name,
-                  embedder)
+    finally:
+        stream.close()  # stops the model's decoding, and frees it for the next question
+    items = parse_items("".join(pieces), len(todo))
+    if late and items:
+        del items[max(items)]  # the line being written when time ran out is cut short
+    yield rebuilt(quoted, todo, items, language, name, embedder, late)
 
 
 def _similarities(
@@ -204,9 +219,10 @@ def merge_repeats(lines: list[str], embedder: Embeddings) -> list[str | None]:
 
 def rebuilt(
     quoted: CitedAnswer, todo: Sequence[_Line], items: dict[int, str], language: str, name: str,
-    embedder: Embeddings | None = None,
+    embedder: Embeddings | None = None, late: bool = False,
 ) -> CitedAnswer:
-    """The quoted answer with each accepted translation in place of its line."""
+    """The quoted answer with each accepted translation in place of its line. `late`:
+    the model was stopped before it had translated every line."""
     lines = quoted.answer.splitlines()
     note_prefix = messages(language)["quoted_note"].split("{", 1)[0]
     translated_from: list[str] = []
@@ -222,11 +238,12 @@ def rebuilt(
                 translated_from.append(line.language)
         elif line.language not in still_quoted:
             still_quoted.append(line.language)
+    why = "untranslated_late" if late else "untranslated_note"
     if not translated_from:
         # The model did try: the note must not promise that one would translate.
         note = quoted_note(language, still_quoted)
         return replace(quoted, answer=quoted.answer.replace(note, text(
-            language, "untranslated_note", languages=language_list(language, still_quoted))))
+            language, why, languages=language_list(language, still_quoted))))
     merged = merge_repeats(lines, embedder) if embedder is not None else list(lines)
     kept: list[str] = []
     for i, line in enumerate(merged):
@@ -240,8 +257,7 @@ def rebuilt(
     if not still_quoted:
         kept[0] = _strip_quoted_in(kept[0], language)
     else:
-        kept.append(text(language, "untranslated_note",
-                         languages=language_list(language, still_quoted)))
+        kept.append(text(language, why, languages=language_list(language, still_quoted)))
     kept.append(text(language, "translated_note",
                      languages=language_list(language, translated_from)))
     return CitedAnswer("\n".join(kept), language, quoted.citations, found=True, generator=name)
@@ -252,12 +268,13 @@ class TranslatedAnswerer:
 
     def __init__(
         self, model: BaseChatModel, name: str, extractive: ExtractiveAnswerer,
-        embedder: Embeddings | None = None,
+        embedder: Embeddings | None = None, deadline: float | None = None,
     ) -> None:
         self.model = model
         self.name = name
         self.extractive = extractive
         self.embedder = embedder
+        self.deadline = deadline  # see `translate_answer`
 
     def answer(
         self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
@@ -268,4 +285,5 @@ class TranslatedAnswerer:
         self, question: str, language: str, vector: Sequence[float], hits: Sequence[SearchHit]
     ) -> Iterator[str | CitedAnswer]:
         quoted = self.extractive.answer(question, language, vector, hits)
-        yield from translate_answer(self.model, quoted, language, self.name, self.embedder)
+        yield from translate_answer(self.model, quoted, language, self.name, self.embedder,
+                                    self.deadline)

@@ -214,3 +214,44 @@ def test_a_model_that_dies_mid_translation_gives_the_quotes_with_the_reason() ->
     answer = final_answer(events)
     assert answer.generator == "extractive" and "llama_decode returned -1" in answer.answer
     assert quoted_answer().answer in answer.answer
+
+
+CLOSED: list[bool] = []
+
+
+class WritesOnAndOn(GenericFakeChatModel):
+    """Translates the first line, starts the second, and would go on for ever."""
+
+    def _stream(self, *args: Any, **kwargs: Any):  # noqa: ANN202
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        try:
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content="1. Chili staat bovenaan de index met 73,07 punten, gevolgd door "
+                "Brazilië en Uruguay.\n2. De eerste"))
+            while True:
+                yield ChatGenerationChunk(message=AIMessageChunk(content=" editie"))
+        finally:
+            CLOSED.append(True)
+
+
+def test_at_the_deadline_the_model_stops_and_the_untranslated_lines_stay_quoted() -> None:
+    CLOSED.clear()
+    answer = final_answer(translate_answer(WritesOnAndOn(messages=iter([])), quoted_answer(),
+                                           "nl", "llamacpp", deadline=0.0))
+    assert CLOSED == [True]  # the model's stream was closed, not left decoding
+    lines = answer.answer.splitlines()
+    assert lines[1].startswith("- Chili staat bovenaan de index met 73,07 punten")
+    # The second line was being written when time ran out: cut short, so quoted.
+    assert f"- {ENGLISH} [2]" in lines
+    assert text("nl", "untranslated_late", languages="Engels") in lines
+    assert text("nl", "translated_note", languages="Spaans") == lines[-1]
+
+
+def test_no_deadline_lets_the_model_finish() -> None:
+    reply = ("1. Chili staat bovenaan de index met 73,07 punten, gevolgd door Brazilië en "
+             "Uruguay.\n2. De eerste editie verscheen in 2023 en besloeg 12 landen.")
+    answer = final_answer(translate_answer(fake(reply), quoted_answer(), "nl", "llamacpp",
+                                           deadline=None))
+    assert "untranslated" not in answer.answer and ENGLISH not in answer.answer.split("\n")[3]
