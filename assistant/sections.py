@@ -38,6 +38,10 @@ SHORT_SENTENCE = 90  # characters
 MIN_LEAD_WORDS = 6
 FIGURE_BONUS = 0.02
 _BULLETS = re.compile(r"\s*[•▪◦●‣]\s+")
+_ACTIONS = (r"(maatregel\w*|stappen|acties|medidas|acciones|pol[ií]ticas|pasos|measures|"
+            r"steps|actions|policies)")
+_WHICH_ACTIONS = (r"(welke|wat voor|qu[eé]|cu[aá]les|which|what)\b(\s+\w+){0,3}?\s+"
+                  + _ACTIONS + r"\b")
 # Broad questions, by their question words in Dutch, Spanish and English.
 _BROAD = re.compile(
     r"aanbevel|beveelt|\braadt\b|\badvie|bevinding|conclusie|samenvat|\bvat\b.*\bsamen|"
@@ -57,7 +61,9 @@ _BROAD = re.compile(
     r"what does .*\b(propose|suggest|conclude|note|mention|state|argue)\b|"
     r"what is said about|tell me about|give an overview|\boverview of\b|\bdescribe\b|"
     r"how (is|are) .*\b(computed|calculated|measured|determined|constructed|built|scored)|"
-    r"how (does|do) .*\b(compute|calculate|measure|determine|construct|score)\b",
+    r"how (does|do) .*\b(compute|calculate|measure|determine|construct|score)\b|"
+    # "Welke maatregelen …?", "¿Qué medidas …?", "Which steps …?": a list of actions.
+    + _WHICH_ACTIONS,
     re.IGNORECASE,
 )
 
@@ -85,6 +91,10 @@ _SECTION_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"construye|compone|elabora|metodolog|computed|calculated|measured|"
                 r"determined|constructed|scored|method", re.I),
      re.compile(r"method|metod|aanpak|berekening|c[aá]lculo|indicator|indicador", re.I)),
+    # Actions: "Welke stappen wil Amsterdam zetten?" asks for the "Stappenplan".
+    (re.compile(_WHICH_ACTIONS, re.I),
+     re.compile(r"maatregel|\bstap|stappenplan|actieplan|beleid|medida|acci[oó]n|acciones|"
+                r"pol[ií]tica|measure|\bsteps?\b|action|polic", re.I)),
     (re.compile(r"samenvat|\bvat\b.*\bsamen|resum|summari[sz]|waarover gaat|"
                 r"waar gaat|geef een overzicht|de qu[eé] trata|panorama de|"
                 r"what is .* about|overview", re.I),

@@ -38,6 +38,11 @@ from assistant.store import SearchHit
         "Explica los tres niveles",
         "Which challenges does the report mention?",
         "Explain the three tiers",
+        # Which actions: a list.
+        "¿Qué medidas ha puesto en marcha el ministerio?",
+        "Welke stappen wil de stad zetten?",
+        "What measures did the vice president announce?",
+        "¿Cuáles fueron las principales medidas del plan?",
     ],
 )
 def test_broad_questions_are_recognised_in_three_languages(question: str) -> None:
@@ -86,6 +91,10 @@ def test_the_topic_is_what_is_left_without_the_question_words() -> None:
         ("What does the article recommend?", "¿Qué puede hacerse para reducir el impacto?"),
         ("¿Qué recomienda el artículo?", "What can be done about it?"),
         ("Wat raadt het artikel aan?", "Wat moet er nu gebeuren?"),
+        # A question for actions asks for the section that lists them.
+        ("Welke stappen wil Amsterdam zetten?", "Stappenplan"),
+        ("¿Qué medidas ha tomado el ministerio?", "Medidas del ministerio para prevenir"),
+        ("Which policies does it back?", "Policy options"),
     ],
 )
 def test_a_broad_question_asks_for_a_kind_of_section(question: str, title: str) -> None:
