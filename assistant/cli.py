@@ -67,7 +67,7 @@ def _generator_flags(parser: argparse.ArgumentParser) -> None:
                         "for the bundled model); write: it writes the answer from the passages")
     parser.add_argument("--llm-answer-seconds", type=float, default=None, metavar="S",
                         help="translate style: stop the model this many seconds after the "
-                        "question and keep the untranslated lines quoted (default 8; 0: no limit)")
+                        "question and keep the untranslated lines quoted (default 0: no limit)")
     parser.add_argument("--llm-base-url", default=None,
                         help="openai: http://host:port/v1; ollama: http://host:11434")
 

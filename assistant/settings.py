@@ -102,8 +102,9 @@ class Settings:
     llm_timeout: float = 120.0
     # Translate style: the answer is complete this many seconds after the question.
     # The model is stopped then; lines it has not translated stay quoted, with a
-    # note. On two cores it translates about one line in 2-4 s (README). 0: no limit.
-    llm_answer_seconds: float = 8.0
+    # note. 0: no limit, the default: on two cores a limit of 8 s leaves most foreign
+    # lines untranslated (README), and an answer in the asker's language comes first.
+    llm_answer_seconds: float = 0.0
     # llamacpp CPU threads; 0 = llama.cpp's default (half the logical cores). On
     # small shared machines fewer threads can be faster: measure with `assistant eval`.
     llm_threads: int = 0

@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=len(QUESTIONS))
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--answer-seconds", type=float, default=None,
+                        help="translate style: stop the model this many seconds after the "
+                        "question (default: the setting's, 0: no limit)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-generation-") as temp:
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load({"data_dir": data_dir}, environ={}).replace(
             generator="auto", llm_model_path=args.model, llm_threads=args.threads,
             llm_temperature=0.0, llm_style=args.style,
+            **({} if args.answer_seconds is None else {"llm_answer_seconds": args.answer_seconds}),
         )
         if args.data_dir is None:
             print("indexing the sample corpus ...", file=sys.stderr)

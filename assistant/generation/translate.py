@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import ORIGINAL_PREFIX, CitedAnswer, final_answer
@@ -147,14 +146,21 @@ def translate_answer(
         return
     numbered = "\n".join(f"{k}. {line.body}" for k, line in enumerate(todo, 1))
     # Greedy decoding: a translation has one best answer, and sampling only adds errors.
-    chain = translate_prompt(language) | model.bind(temperature=0.0) | StrOutputParser()
+    prompt = translate_prompt(language).invoke(
+        {"lines": numbered, "language": language_name(language, language)})
     # The header first, so the streamed text reads as the answer taking shape.
     yield quoted.answer.splitlines()[0] + "\n"
     pieces: list[str] = []
-    stream = chain.stream({"lines": numbered, "language": language_name(language, language)})
+    # The model's own stream, not a prompt | model | parser chain: closed early, a
+    # chain first reads the model's stream to its end (for its run's trace), so the
+    # model would write on, unseen, for as long as it would have taken anyway.
+    stream = model.bind(temperature=0.0).stream(prompt)
     late = False
     try:
-        for piece in stream:
+        for chunk in stream:
+            piece = chunk.text
+            if not piece:
+                continue
             pieces.append(piece)
             yield piece
             if deadline is not None and time.monotonic() >= deadline:

@@ -217,30 +217,33 @@ def test_a_model_that_dies_mid_translation_gives_the_quotes_with_the_reason() ->
 
 
 CLOSED: list[bool] = []
+WRITTEN: list[str] = []
 
 
 class WritesOnAndOn(GenericFakeChatModel):
-    """Translates the first line, starts the second, and would go on for ever."""
+    """Translates the first line, starts the second, and goes on for 10,000 pieces."""
 
     def _stream(self, *args: Any, **kwargs: Any):  # noqa: ANN202
         from langchain_core.messages import AIMessageChunk
         from langchain_core.outputs import ChatGenerationChunk
 
         try:
-            yield ChatGenerationChunk(message=AIMessageChunk(
-                content="1. Chili staat bovenaan de index met 73,07 punten, gevolgd door "
-                "Brazilië en Uruguay.\n2. De eerste"))
-            while True:
-                yield ChatGenerationChunk(message=AIMessageChunk(content=" editie"))
+            first = ("1. Chili staat bovenaan de index met 73,07 punten, gevolgd door "
+                     "Brazilië en Uruguay.\n2. De eerste")
+            for piece in [first, *[" editie"] * 10_000]:
+                WRITTEN.append(piece)
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         finally:
             CLOSED.append(True)
 
 
 def test_at_the_deadline_the_model_stops_and_the_untranslated_lines_stay_quoted() -> None:
     CLOSED.clear()
+    WRITTEN.clear()
     answer = final_answer(translate_answer(WritesOnAndOn(messages=iter([])), quoted_answer(),
                                            "nl", "llamacpp", deadline=0.0))
-    assert CLOSED == [True]  # the model's stream was closed, not left decoding
+    # The model's stream was closed at once: not left decoding, nor read to its end.
+    assert CLOSED == [True] and len(WRITTEN) <= 2
     lines = answer.answer.splitlines()
     assert lines[1].startswith("- Chili staat bovenaan de index met 73,07 punten")
     # The second line was being written when time ran out: cut short, so quoted.
