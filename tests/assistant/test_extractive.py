@@ -412,3 +412,18 @@ def test_a_dutch_language_adjective_names_the_language() -> None:
     assert spanish is not None and spanish.key == "language:es"
     english = derived_name("engelstalig")
     assert english is not None and english.key == "language:en"
+
+
+def test_a_year_dates_the_report_in_a_question_for_a_person_and_picks_a_figure_elsewhere() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    passages = [SearchHit("d:0", "In a new report, Dr Maggie Atkinson warned that exclusions "
+                          "are too high.", {"doc_id": "d", "language": "en",
+                                            "section_path": "S"}, 0.9, relevance=0.1)]
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
+    # The text does not date the report: the year is no test of who warned.
+    assert answerer.evidence("Who warned in a 2013 report that exclusions are too high?", "en",
+                             [1.0, 0.0], passages) is not None
+    # For a figure it is: the passages hold no exclusions of 2013.
+    assert answerer.evidence("How many pupils were excluded in 2013?", "en",
+                             [1.0, 0.0], passages) is None
