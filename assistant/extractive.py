@@ -247,27 +247,82 @@ def question_entities(question: str) -> list[tuple[str, ...]]:
     return entities
 
 
+# The words that introduce who says what the question asks about: "according to
+# the Economist", "volgens de PO-Raad", "según el informe de Fundar", "cited by TriTAG".
+_ATTRIBUTION = re.compile(
+    r"(?<!\w)(?:according\s+to|cited\s+by|quoted\s+by|volgens|geciteerd\s+door|"
+    r"según|citad[oa]s?\s+por|de\s+acuerdo\s+con)(?!\w)"
+    r"(?P<rest>(?:\W+\w+){1,6})",
+    re.IGNORECASE,
+)
+
+
+def _attributed(question: str, entity: tuple[str, ...]) -> bool:
+    """Whether the question gives `entity` as its source: a name among the few words
+    after "according to", "volgens", "según" or "citado por"."""
+    return any(_mentions(fold(m.group("rest")), entity)
+               for m in _ATTRIBUTION.finditer(question))
+
+
+def _acronym(question: str, entity: tuple[str, ...]) -> str:
+    """The acronym (all capitals, "ITDP") that the question writes for `entity`, or ""."""
+    if len(entity) != 1:
+        return ""
+    for token in _TOKEN.findall(question):
+        if token.isupper() and token.isalpha() and fold(token) == entity[0]:
+            return token
+    return ""
+
+
+def _spelled_out(acronym: str, texts: Sequence[str]) -> list[str]:
+    """The folded names in `texts` whose capitalised words' initials spell `acronym`
+    ("Institute for Transportation & Development Policy" for ITDP): a question names
+    an organisation by its acronym where a passage writes it in full. Short words
+    between the capitalised ones ("for", "de", "&") are part of the name."""
+    letters = acronym.upper()
+    word = r"[^\W\d_][\w'’-]*"
+    link = r"(?:\s+(?:[^\W\d_]{1,3}|&))?\s+"
+    run = rf"(?<![\w-]){word}(?:{link}{word}){{{len(letters) - 1},{len(letters) + 2}}}"
+    found = []
+    for passage in texts:
+        for start in re.finditer(rf"(?<![\w-]){letters[0]}", passage):
+            m = re.match(run, passage[start.start():])
+            if m is None:
+                continue
+            capitals = [w for w in re.findall(word, m.group()) if w[0].isupper()]
+            if "".join(w[0] for w in capitals[: len(letters)]) == letters:
+                # The name ends at its last capitalised word.
+                last = capitals[len(letters) - 1]
+                end = m.group().find(last, m.group().find(capitals[len(letters) - 2]) + 1)
+                found.append(" ".join(fold(m.group()[: end + len(last)]).split()))
+    return list(dict.fromkeys(found))
+
+
 def _meet(
     specific: Sequence[tuple[str, ...]], hits: Sequence[SearchHit], passages: Sequence[str]
 ) -> bool:
     """Whether the names and numbers meet in one passage, or in two that follow each
     other in one section: a news article names its country in one paragraph and the
     person asked about in the next ("near Andijk" and "in the Netherlands"). Passages
-    further apart, or in other sections, do not join them."""
+    further apart, or in other sections, do not join them.
+
+    The adjective of a language ("the Spanish-language blog post on Madrid") is met
+    by a passage written in that language as well as by one that names it."""
     where = {}
     for hit, passage in zip(hits, passages, strict=True):
         meta = hit.metadata
         index = meta.get("chunk_index")
+        written = f"@{meta.get('language', '')}"
         where[(str(meta.get("doc_id", "")), str(meta.get("section_path", "")),
                int(index) if isinstance(index, int | str) and str(index).isdigit() else None,
-               hit.chunk_id)] = passage
-    for (doc, section, index, chunk), passage in where.items():
+               hit.chunk_id)] = (passage, written)
+    for (doc, section, index, chunk), (passage, written) in where.items():
         joined = [passage, *(
-            other for (d, s, i, c), other in where.items()
+            other for (d, s, i, c), (other, _) in where.items()
             if c != chunk and d == doc and s == section and index is not None
             and i is not None and abs(i - index) == 1
         )]
-        if all(any(_mentions(p, e) for p in joined) for e in specific):
+        if all(written in e or any(_mentions(p, e) for p in joined) for e in specific):
             return True
     return False
 
@@ -674,10 +729,17 @@ class ExtractiveAnswerer:
 
         if not hits:
             return None
-        entities = question_entities(question)
+        entities = [
+            (*e, *_spelled_out(token, self._documents_text(hits)))
+            if (token := _acronym(question, e)) else e
+            for e in question_entities(question)
+        ]
         passages = [fold(h.text) for h in hits]
         missing = [e for e in entities if not any(_mentions(p, e) for p in passages)]
-        heads = self._heads(hits) if missing or title_runs(question) else []
+        # "… según el informe de Fundar", "cited by TriTAG": a name the question gives
+        # as who says it is tried as a source first, even where a passage names it too.
+        attributed = [e for e in entities if e not in missing and _attributed(question, e)]
+        heads = self._heads(hits) if missing or attributed or title_runs(question) else []
         # A name the documents' head holds (title, byline: "described in WIRED",
         # "the UN Chronicle piece") names the source, not what its passages must say.
         # Not a number: the year a byline dates the piece is no answer to "in 2022?".
@@ -685,7 +747,7 @@ class ExtractiveAnswerer:
         # The passages then come from the documents so named.
         sources = {
             e: {doc for doc, head, lang in heads if _mentions(fold(head), e) or f"@{lang}" in e}
-            for e in missing if not _NUMBER.fullmatch(e[0])
+            for e in [*missing, *attributed] if not _NUMBER.fullmatch(e[0])
         }
         sourced = [e for e, docs in sources.items() if docs]
         missing = [e for e in missing if e not in sourced]
@@ -694,6 +756,10 @@ class ExtractiveAnswerer:
                 *(sources[e] for e in sourced))
             hits = [h for h in hits if str(h.metadata.get("doc_id", "")) in named]
             passages = [fold(h.text) for h in hits]
+            # A name that only the passages left out held is sought in the rest of the
+            # named documents' sections, as any missing one.
+            missing += [e for e in entities if e not in missing and e not in sourced
+                        and not any(_mentions(p, e) for p in passages)]
         if "person" in answer_types(question):
             # "Who warned in a 2013 report …?", "¿Quién es la autora del estudio
             # presentado en marzo de 2022?": in a question for a person, a year dates the
@@ -734,6 +800,26 @@ class ExtractiveAnswerer:
         wanted_terms, passage_terms = analysed_terms(question, hits)
         hit_languages = [str(h.metadata.get("language", "")) for h in hits]
         from assistant.lexical import analyse
+
+        # The adjective of a language ("het Spaanstalige blogstuk") says which document
+        # is meant, as the names test above checks; a passage in that language never
+        # writes it, so it counts for none of the question's words.
+        # So do the words that give the source ("citado por TriTAG") once it is found
+        # as one, and an acronym that the passages write in full.
+        wanted_terms -= {
+            term for token in _TOKEN.findall(question)
+            if (name := derived_name(fold(token))) is not None
+            and name.key.startswith("language:")
+            or any(fold(token) in e for e in sourced)
+            or any(fold(token) == e[0] and len(e) > 1 for e in entities
+                   if _acronym(question, e[:1]))
+            for term in analyse(token, question_language)
+        }
+        if sourced:
+            wanted_terms -= {
+                term for m in _ATTRIBUTION.finditer(question)
+                for term in analyse(m.group()[: m.start("rest") - m.start()], question_language)
+            }
 
         head_terms = [set(analyse(h, lang)) for _, h, lang in heads]
         if not _titles_held(
@@ -822,6 +908,15 @@ class ExtractiveAnswerer:
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, generic=generic, telling=telling, specific=specific,
         )
+
+    def _documents_text(self, hits: Sequence[SearchHit]) -> list[str]:
+        """The passages of the documents that `hits` come from (the hits alone without
+        a way to read the documents)."""
+        if self.section_chunks is None:
+            return [h.text for h in hits]
+        return [c.text for doc_id in dict.fromkeys(str(h.metadata.get("doc_id", ""))
+                                                   for h in hits) if doc_id
+                for c in self.section_chunks(doc_id)]
 
     def _heads(self, hits: Sequence[SearchHit]) -> list[tuple[str, str, str]]:
         """(document id, text, language) of the head of each document the passages come

@@ -427,3 +427,59 @@ def test_a_year_dates_the_report_in_a_question_for_a_person_and_picks_a_figure_e
     # For a figure it is: the passages hold no exclusions of 2013.
     assert answerer.evidence("How many pupils were excluded in 2013?", "en",
                              [1.0, 0.0], passages) is None
+
+
+def test_a_language_adjective_meets_a_passage_written_in_that_language() -> None:
+    from assistant.extractive import _meet
+
+    def hit(language: str) -> SearchHit:
+        return SearchHit("d:1", "", {"doc_id": "d", "section_path": "S", "chunk_index": 1,
+                                     "language": language}, 0.9)
+
+    asked = [("spaans*", "spanish*", "@es"), ("madrid",)]
+    passage = ["en madrid se consume energia importada"]
+    assert _meet(asked, [hit("es")], passage)
+    assert not _meet(asked, [hit("nl")], passage)
+
+
+def test_an_acronym_is_found_where_a_passage_spells_it_out() -> None:
+    from assistant.extractive import _acronym, _spelled_out
+
+    text = ("Recently, the Institute for Transportation & Development Policy released a "
+            "report. The World Health Organization agreed.")
+    assert _spelled_out("ITDP", [text]) == ["institute for transportation & development policy"]
+    assert _spelled_out("WHO", [text]) == ["world health organization"]
+    assert _spelled_out("OECD", [text]) == []
+    question = "What does the ITDP report recommend?"
+    assert _acronym(question, ("itdp",)) == "ITDP"
+    assert _acronym(question, ("report",)) == ""
+
+
+def test_a_name_given_as_the_source_picks_the_document_whose_head_holds_it() -> None:
+    from assistant.extractive import ExtractiveAnswerer, _attributed
+
+    assert _attributed("¿Qué recomienda el informe, citado por TriTAG?", ("tritag",))
+    assert _attributed("Hoeveel vacatures zijn er volgens de PO-Raad?", ("po-raad",))
+    assert not _attributed("How many buses does TriTAG count?", ("tritag",))
+
+    def chunk(doc: str, i: int, body: str) -> SearchHit:
+        return SearchHit(f"{doc}:{i}", body, {"doc_id": doc, "language": "en",
+                                              "section_path": "S", "chunk_index": i,
+                                              "title": "Cycling"}, 0.9, relevance=0.1)
+
+    blog = [chunk("blog", 0, "TriTAG is a transit group in Waterloo."),
+            chunk("blog", 1, "The Institute for Cycling Policy Research names bike lanes."),
+            chunk("blog", 2, "Waterloo should build protected bike lanes and bike sharing.")]
+    other = [chunk("news", 0, "TriTAG also spoke. The ICPR praised Torreon's bike lanes.")]
+    documents = {"blog": blog, "news": other}
+    answerer = ExtractiveAnswerer(
+        _FlatEmbedder(), 0.0, 4,  # type: ignore[arg-type]
+        section_chunks=lambda doc_id: documents.get(doc_id, []),
+    )
+    question = "What does the ICPR report, cited by TriTAG, recommend for Waterloo?"
+    found = answerer.evidence(question, "en", [1.0, 0.0], [other[0], blog[2]])
+    assert found is not None
+    # The source's document answers: the passage that spells out the acronym joins it,
+    # and the other document, where TriTAG only speaks, is left out.
+    assert {h.metadata["doc_id"] for h in found.hits} == {"blog"}
+    assert any("Institute for Cycling Policy Research" in h.text for h in found.hits)
