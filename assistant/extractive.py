@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -116,10 +117,88 @@ _SHOWS_TYPE = {
 }
 
 
+# Words that make a question for a figure one for an amount of money ("Hoeveel geld
+# …?", "¿Cuánto costó …?", "How much did … cost?"), besides the currencies' own names.
+_MONEY_WORDS = frozenset("""
+    geld kost kosten kostte kostten bedrag bedragen begroot begroting budget verdient
+    verdienen verdiende salaris loon subsidie uitgegeven
+    dinero cuesta cuestan costo costó coste costaron monto importe presupuesto
+    presupuestado gasto gastó salario sueldo subvención
+    money cost costs budget budgeted spend spent salary earn earns paid subsidy
+""".split())
+
+
 def answer_types(question: str) -> list[str]:
-    return [name for name in {**_ANSWER_TYPES, **_LEADING_TYPES}
-            if name in _ANSWER_TYPES and _ANSWER_TYPES[name].search(question)
-            or name in _LEADING_TYPES and _LEADING_TYPES[name].search(question)]
+    found = [name for name in {**_ANSWER_TYPES, **_LEADING_TYPES}
+             if name in _ANSWER_TYPES and _ANSWER_TYPES[name].search(question)
+             or name in _LEADING_TYPES and _LEADING_TYPES[name].search(question)]
+    if "number" in found and any(
+        w in _MONEY_WORDS or fold(w) in _currency_words()
+        for w in re.findall(r"[^\W\d_]+", question.lower())
+    ):
+        found.append("money")
+    return found
+
+
+@functools.cache
+def _currency_words() -> frozenset[str]:
+    """The nouns of the current currencies' names in the three languages (CLDR, via
+    Babel): "dólares", "euro", "pesos", "pounds". A currency's noun is the word its
+    name shares with another currency's ("Amerikaanse dollar", "Canadese dollar") or
+    its whole name ("euro"); what names a country or people ("Zuid-Afrikaanse",
+    "Sudanese", "New") is left out."""
+    import datetime
+
+    from babel import Locale
+    from babel.core import get_global
+    from babel.numbers import get_currency_name, get_territory_currencies
+
+    today = datetime.date.today()
+    codes = {code for territory in get_global("territory_currencies")
+             for code in get_territory_currencies(territory, today, tender=True)}
+    place_words = {
+        fold(w) for language in ("nl", "es", "en")
+        for name in Locale(language).territories.values()
+        for w in re.findall(r"[^\W\d_]{3,}", name)
+    }
+    nouns: set[str] = set()
+    for language in ("nl", "es", "en"):
+        seen: dict[str, int] = {}
+        whole: set[str] = set()
+        for code in codes:
+            words: set[str] = set()
+            for count in (1, 2):
+                name = get_currency_name(code, count=count, locale=language)
+                found = [fold(w) for w in re.findall(r"[^\W\d_]+", name)]
+                words.update(w for w in found if len(w) >= 4)
+                if len(found) == 1:
+                    whole.update(found)
+            for w in words:
+                seen[w] = seen.get(w, 0) + 1
+        shared = {w for w, n in seen.items() if n >= 2}
+        nouns |= whole | {
+            w for w in shared
+            if w not in place_words and not any(
+                len(p) >= 4 and w.startswith(p[:-1]) for p in place_words)
+        }
+    return frozenset(w for w in nouns if derived_name(w) is None and not find_names(w))
+
+
+# Unicode's currency symbols ($, €, £, ¥, ₹ …) by a figure, either side.
+_SIGNS = "".join(chr(c) for c in range(0x20, 0x10000) if unicodedata.category(chr(c)) == "Sc")
+_CURRENCY_SIGN = re.compile(rf"[{re.escape(_SIGNS)}]\s*\d|\d\s*[{re.escape(_SIGNS)}]")
+
+
+def _states_money(folded_sentence: str) -> bool:
+    """Whether a sentence (folded) gives an amount of money: a currency sign by a figure
+    ("$1.5 billion", "€ 300"), or a figure followed within a few words by a currency's
+    name ("25 millones de dólares", "3 miljard euro")."""
+    if _CURRENCY_SIGN.search(folded_sentence):
+        return True
+    for m in re.finditer(r"\d[\d.,]*((?:\s+[^\W\d_]+){1,4})", folded_sentence):
+        if any(w in _currency_words() for w in m.group(1).split()):
+            return True
+    return False
 
 
 def names_someone(sentence: str) -> bool:
@@ -141,6 +220,8 @@ def has_answer_type(folded_sentence: str, kind: str, language: str = "") -> bool
     place, a year, or a number in figures or in words ("six times lower")."""
     if kind == "place":
         return mentions_place(folded_sentence)
+    if kind == "money":
+        return _states_money(folded_sentence)
     if _SHOWS_TYPE[kind].search(folded_sentence):
         return True
     return kind == "number" and bool(_number_words(language).search(folded_sentence))
@@ -887,6 +968,11 @@ class ExtractiveAnswerer:
             has_answer_type(fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))
             for c in about
         ):
+            return None
+        # "How much money / ¿cuánto costó …?": a figure answers only as an amount of
+        # money. Where no sentence gives one (a share of GDP, a count of strategies),
+        # the passages do not say what it cost.
+        if "money" in wanted and not any(_states_money(fold(c.sentence)) for c in candidates):
             return None
         # The cost of a question stays bounded whatever the passages hold: the
         # best-ranked passages' sentences come first.

@@ -483,3 +483,48 @@ def test_a_name_given_as_the_source_picks_the_document_whose_head_holds_it() -> 
     # and the other document, where TriTAG only speaks, is left out.
     assert {h.metadata["doc_id"] for h in found.hits} == {"blog"}
     assert any("Institute for Cycling Policy Research" in h.text for h in found.hits)
+
+
+@pytest.mark.parametrize(
+    ("question", "money"),
+    [
+        ("Hoeveel geld heeft het land begroot voor zijn strategie?", True),
+        ("¿Cuánto costó la construcción del puente?", True),
+        ("How much did the new line cost?", True),
+        ("Hoeveel euro subsidie krijgt een autobezitter?", True),
+        ("How many buses does the city run?", False),
+        ("How much of their time could staff save?", False),
+    ],
+)
+def test_a_question_for_an_amount_of_money_is_told_from_one_for_a_figure(
+    question: str, money: bool
+) -> None:
+    assert ("money" in answer_types(question)) is money
+
+
+def test_an_amount_of_money_is_a_figure_with_a_currency_sign_or_name() -> None:
+    from assistant.extractive import _states_money
+    from assistant.textnorm import fold
+
+    for sentence in ["Harris announced $1.5 billion in grants.",
+                     "El proyecto recibió 25 millones de dólares.",
+                     "De aanleg kost 3 miljard euro.", "It cost £40m."]:
+        assert _states_money(fold(sentence)), sentence
+    for sentence in ["De regio levert 6,6 % van het bbp.", "In 2019 won 3 teams.",
+                     "Hubo 25 nuevos casos.", "Dollars are widely used."]:
+        assert not _states_money(fold(sentence)), sentence
+
+
+def test_a_question_for_money_is_not_found_where_no_sentence_gives_an_amount() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def passage(body: str) -> SearchHit:
+        return SearchHit("d:0", body, {"doc_id": "d", "language": "en", "section_path": "S",
+                                       "chunk_index": 0}, 0.9, relevance=0.1)
+
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
+    question = "How much did the bridge cost?"
+    shares = passage("The bridge carries 12 % of the city's traffic. It opened in 2019.")
+    assert answerer.evidence(question, "en", [1.0, 0.0], [shares]) is None
+    paid = passage("The bridge carries 12 % of the traffic. It cost 40 million euros.")
+    assert answerer.evidence(question, "en", [1.0, 0.0], [paid]) is not None
