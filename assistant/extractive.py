@@ -71,6 +71,11 @@ SAME_FIGURES = 0.85
 # "en" (in) then splits a title in two runs, which still reads as a title. Dutch "of"
 # (or) is not: English titles are full of "of".
 MAX_TITLE_LINKS = 2
+# A heading of this many words or more that reads as a statement with a figure is a
+# headline, quoted like a sentence.
+HEADLINE_WORDS = 6
+_SECTION_NUMBER = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|\d{1,2})\s+|^[IVXLC]+[.)]\s+")
 _CONJUNCTIONS = frozenset({"and", "or", "en", "y", "e", "o", "u"})
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 SAME_WORDS = 0.5  # share of words two wordings of one fact in one language have in common
@@ -927,8 +932,24 @@ class ExtractiveAnswerer:
         wanted = answer_types(question)
         seen: set[str] = set()
         candidates = []
+        from assistant.sections import is_prose
+
+        headlines: set[str] = set()
         for rank, hit in enumerate(hits):
             is_table = hit.metadata.get("kind") == "table"
+            # A news article's headline states its main fact in a sentence ("En la
+            # última década 6.5 millones de jóvenes desertaron de bachillerato") that
+            # the body may not repeat: a heading that reads as a statement is quoted
+            # like one, once, with the first passage under it found.
+            # (Less a section number: "4.2 Work, income and daily life" is no headline.)
+            heading = _SECTION_NUMBER.sub(
+                "", " ".join(str(hit.metadata.get("section", "")).split()))
+            if (heading and heading not in headlines and len(heading.split()) >= HEADLINE_WORDS
+                    and heading[-1:] not in "?:" and is_prose(heading)
+                    and _NUMBER.search(heading)):
+                headlines.add(heading)
+                seen.add(" ".join(fold(heading).split()))
+                candidates.append(_Candidate(hit, rank, heading))
             sentences = _sentences(hit)
             if not is_table and sentences and sentences[-1].rstrip().endswith(":"):
                 sentences[-1] = self._with_list(sentences[-1], hit)

@@ -528,3 +528,25 @@ def test_a_question_for_money_is_not_found_where_no_sentence_gives_an_amount() -
     assert answerer.evidence(question, "en", [1.0, 0.0], [shares]) is None
     paid = passage("The bridge carries 12 % of the traffic. It cost 40 million euros.")
     assert answerer.evidence(question, "en", [1.0, 0.0], [paid]) is not None
+
+
+def test_a_headline_with_a_figure_is_quoted_like_a_sentence() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def passage(section: str, body: str) -> SearchHit:
+        return SearchHit("d:1", body, {"doc_id": "d", "language": "es", "section": section,
+                                       "section_path": section, "chunk_index": 1},
+                         0.9, relevance=0.1)
+
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
+    headline = "En la última década 6.5 millones de jóvenes desertaron de bachillerato"
+    found = answerer.evidence("¿Cuántos jóvenes desertaron?", "es", [1.0, 0.0],
+                              [passage(headline, "La reforma se publicó en febrero.")])
+    assert found is not None
+    assert headline in [c.sentence for c in found.candidates]
+    # A numbered section title is a title, not a headline.
+    numbered = "4.2 Trabajo, ingresos y vida cotidiana de las personas"
+    found = answerer.evidence("¿Cuántos jóvenes desertaron?", "es", [1.0, 0.0],
+                              [passage(numbered, "La reforma se publicó en febrero.")])
+    assert found is not None
+    assert all("Trabajo" not in c.sentence for c in found.candidates)
