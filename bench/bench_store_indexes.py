@@ -87,7 +87,8 @@ def noise_sigma(target_cosine: float, dim: int) -> float:
     return float(np.sqrt((1 / target_cosine**2 - 1) / dim))
 
 
-def build_dense(folder: Path, vectors: np.ndarray, languages: Sequence[str]) -> dict[str, Any]:
+def build_dense(folder: Path, vectors: np.ndarray, languages: Sequence[str],
+                graph: dict[str, int]) -> dict[str, Any]:
     import chromadb
 
     client = chromadb.PersistentClient(path=str(folder / "chroma"))
@@ -98,7 +99,7 @@ def build_dense(folder: Path, vectors: np.ndarray, languages: Sequence[str]) -> 
     for lang, rows in by_language.items():
         collection = client.get_or_create_collection(
             f"chunks_{lang}", embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", **graph}},
         )
         for start in range(0, len(rows), BATCH):
             part = rows[start:start + BATCH]
@@ -245,11 +246,15 @@ def _rss_now_mb() -> float | None:
 
 
 def run_size(size: int, pool: Sequence[Any], pool_vectors: np.ndarray, sigma: float,
-             queries: np.ndarray, questions: Sequence[str], ef: int) -> dict[str, Any]:
+             queries: np.ndarray, questions: Sequence[str], ef: int, graph: dict[str, int],
+             ) -> dict[str, Any]:
     from assistant.lexical import analyse
 
-    folder = CACHE_DIR / f"store-indexes-{size}"
-    params = {"size": size, "version": BUILD_VERSION, "pool": len(pool), "sigma": sigma}
+    # Chroma's defaults (16 neighbours, breadth 100 while building) keep the old name.
+    suffix = "".join(f"-{k}{v}" for k, v in sorted(graph.items()))
+    folder = CACHE_DIR / f"store-indexes-{size}{suffix}"
+    params = {"size": size, "version": BUILD_VERSION, "pool": len(pool), "sigma": sigma,
+              **graph}
     marker = folder / "built.json"
     vectors, rows = synthesize(pool_vectors, size, sigma)
     languages = [pool[r].language for r in rows]
@@ -259,7 +264,7 @@ def run_size(size: int, pool: Sequence[Any], pool_vectors: np.ndarray, sigma: fl
         folder.mkdir(parents=True)
         print(f"  building {size} chunks ({load_note()})", file=sys.stderr)
         pool_terms = [" ".join(analyse(c.text, c.language)) for c in pool]
-        built = {"dense": build_dense(folder, vectors, languages),
+        built = {"dense": build_dense(folder, vectors, languages, graph),
                  "lexical": build_lexical(folder, pool_terms, rows, languages)}
         marker.write_text(json.dumps({"params": params, "built": built}))
     result["built"] = json.loads(marker.read_text())["built"]
@@ -277,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One breadth per run: an index loaded in a process keeps the breadth it was loaded
     # with, so another is measured in another run (results are kept per size and ef).
     parser.add_argument("--ef", type=int, default=100)
+    parser.add_argument("--max-neighbors", type=int, default=None,
+                        help="HNSW graph degree (Chroma's default: 16)")
+    parser.add_argument("--ef-construction", type=int, default=None,
+                        help="HNSW breadth while building (Chroma's default: 100)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -293,9 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                if out_path.is_file() else {"runs": {}})
     results.update({"machine": machine(), "pool": len(pool), "noise_sigma": sigma,
                     "questions": len(questions), "threads": os.cpu_count()})
+    graph = {k: v for k, v in (("max_neighbors", args.max_neighbors),
+                               ("ef_construction", args.ef_construction)) if v is not None}
+    label = "".join(f"/{k}{v}" for k, v in sorted(graph.items()))
     for size in args.sizes:
-        results["runs"][f"{size}/ef{args.ef}"] = run_size(
-            size, pool, pool_vectors, sigma, queries, questions, args.ef)
+        results["runs"][f"{size}{label}/ef{args.ef}"] = run_size(
+            size, pool, pool_vectors, sigma, queries, questions, args.ef, graph)
         results["peak_rss_mb"] = _rss_peak_mb()
         write_results("store_indexes", results, args.json)
     print(json.dumps(results["runs"], indent=1))
