@@ -815,11 +815,20 @@ class ExtractiveAnswerer:
 
         if not hits:
             return None
-        entities = [
-            (*e, *_spelled_out(token, self._documents_text(hits)))
-            if (token := _acronym(question, e)) else e
-            for e in question_entities(question)
-        ]
+        # An acronym ("ITDP") also matches the name it stands for where the found
+        # documents spell it out; `spelled` keeps the acronyms so matched.
+        entities: list[tuple[str, ...]] = []
+        spelled: set[str] = set()
+        documents: list[str] | None = None
+        for entity in question_entities(question):
+            acronym = _acronym(question, entity)
+            if acronym:
+                documents = self._documents_text(hits) if documents is None else documents
+                full = _spelled_out(acronym, documents)
+                if full:
+                    spelled.add(entity[0])
+                    entity = (*entity, *full)
+            entities.append(entity)
         passages = [fold(h.text) for h in hits]
         missing = [e for e in entities if not any(_mentions(p, e) for p in passages)]
         # "… según el informe de Fundar", "cited by TriTAG": a name the question gives
@@ -897,8 +906,7 @@ class ExtractiveAnswerer:
             if (name := derived_name(fold(token))) is not None
             and name.key.startswith("language:")
             or any(fold(token) in e for e in sourced)
-            or any(fold(token) == e[0] and len(e) > 1 for e in entities
-                   if _acronym(question, e[:1]))
+            or fold(token) in spelled
             for term in analyse(token, question_language)
         }
         if sourced:
