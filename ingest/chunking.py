@@ -31,7 +31,10 @@ SECTION_SEPARATOR = " > "
 # answerer, the highlighter and the summaries work on sentences, so this bounds
 # their work per passage too.
 MAX_SENTENCE_CHARS = 900
-_SENTENCE = re.compile(r"\S.*?(?:[.!?…](?=\s+[\"“(¿¡]?[A-ZÁÉÍÓÚÑÜ0-9])|$)", re.S)
+# A sentence ends at its full stop, question or exclamation mark, with the closing
+# quotes and brackets after it ('… laten komen?" "Onze samenleving …' is two).
+_SENTENCE = re.compile(
+    r"\S.*?(?:[.!?…][\"”’'»)\]]*(?=\s+[\"“‘'«(¿¡]?[A-ZÁÉÍÓÚÑÜ0-9])|$)", re.S)
 # Where a long sentence may be cut, best first: after a clause (a full stop,
 # comma, semicolon, colon or dash followed by a space; CJK and Arabic
 # punctuation), else at the last space. Matched from the back of a window.

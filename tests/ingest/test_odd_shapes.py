@@ -298,6 +298,18 @@ def test_long_sentences_are_cut_at_a_clause_then_a_word_then_a_character() -> No
     assert max(b - a for a, b in sentence_spans("a " * 100_000)) <= 900
 
 
+def test_a_sentence_ends_after_its_closing_quote_or_bracket() -> None:
+    text = ('Dat vind ik een schande. Hoe hebben we het zo ver laten komen?" "Onze '
+            'samenleving wordt ingewikkelder. Hij zei: “Het werkt.” (Zie tabel 2.) Einde.')
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Dat vind ik een schande.", 'Hoe hebben we het zo ver laten komen?"',
+        '"Onze samenleving wordt ingewikkelder.', "Hij zei: “Het werkt.”",
+        "(Zie tabel 2.)", "Einde.",
+    ]
+    # A full stop inside a sentence is no end: "o.a. de", "3.5 miljoen".
+    assert len(sentence_spans("Het gaat o.a. om 3.5 miljoen mensen.")) == 1
+
+
 def test_a_heading_only_file_is_indexed_as_its_headings() -> None:
     text = "# One\n## Two\n### Three"
     chunks = chunk_document([Page(1, text)], SIZE, 1)
