@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 MAX_POINTS = 10
 MAX_POINT_CHARS = 320
 SHORT_SENTENCE = 90  # characters
-# The least words of a document's opening sentence, which a date line or byline lacks.
+# The least words of a point of a whole document, which a date line or byline lacks.
 MIN_LEAD_WORDS = 6
 FIGURE_BONUS = 0.02
 _BULLETS = re.compile(r"\s*[•▪◦●‣]\s+")
@@ -446,7 +446,8 @@ def _points(
 ) -> list[tuple[SearchHit, str]]:
     """What a section says, in document order: each subsection's title and lead
     sentence; else the leads of its paragraphs and list items, with its most central
-    sentences when there are few; else those central sentences alone."""
+    sentences when there are few; else those central sentences alone. A whole document
+    gives its most central paragraph leads, whatever its subsections."""
     paragraphs = _paragraph_points(chunks)
     leads: list[tuple[SearchHit, str]] = []
     seen_paths: set[str] = set()
@@ -462,15 +463,18 @@ def _points(
         if lead and len(lead) < SHORT_SENTENCE and len(sentences) > 1:
             lead = f"{lead} {sentences[1]}"
         leads.append((chunk, f"{title}: {_clip(lead)}" if lead else title))
-    # A whole document (its title heading is the unit) opens with text before its first
-    # section: a news article's lead paragraph, which states what it reports. It counts
-    # as one more subsection.
-    if len(leads) >= 2 and paragraphs is not None and _is_title(unit_path, chunks[0].metadata):
-        # (Not the date line or byline under the title: a sentence of some length.)
-        opening = [(p.chunk, p.text) for p in paragraphs
-                   if str(p.chunk.metadata.get("section_path", "")) == unit_path
-                   and len(_WORD.findall(p.text)) >= MIN_LEAD_WORDS][:1]
-        leads = [*opening, *leads]
+    # A whole document (its title heading is the unit: the question asks about the
+    # document, as about a news article) is not summed up by its subsections' leads. Its
+    # subheadings are a reporter's catchwords ("Schande"), and the causes, measures or
+    # threats asked about stand anywhere in its paragraphs: the paragraphs most central
+    # to it and closest to the question answer.
+    if paragraphs is not None and len(paragraphs) >= 2 and _is_title(
+        unit_path, chunks[0].metadata
+    ):
+        said = [p for p in paragraphs if len(_WORD.findall(p.text)) >= MIN_LEAD_WORDS]
+        kept = _fill([], _ranked(answerer, said, query_vector), MAX_POINTS)
+        return [(p.chunk, p.text) for p in
+                _fill(kept, _central(answerer, chunks, query_vector), MAX_POINTS)]
     if len(leads) >= 2:
         if len(leads) * 2 > MAX_POINTS:
             return leads[:MAX_POINTS]
@@ -479,9 +483,6 @@ def _points(
         per_subsection = MAX_POINTS // len(leads) - 1
         for chunk, lead in leads:
             path = str(chunk.metadata.get("section_path", ""))
-            if path == unit_path:
-                points.append((chunk, lead))
-                continue
             own = [c for c in chunks if str(c.metadata.get("section_path", "")) == path]
             first = [_Point(chunk, 0, lead)]
             if paragraphs is not None:
