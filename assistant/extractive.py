@@ -27,7 +27,7 @@ from assistant.messages import language_list, language_name, text
 from assistant.names import Name, derived_name, derived_stems, find_names, mentions_place, spellings
 from assistant.store import SearchHit
 from assistant.textnorm import fold, number_key
-from ingest.chunking import sentence_spans
+from ingest.chunking import SECTION_SEPARATOR, sentence_spans
 
 if TYPE_CHECKING:
     from assistant.bridge import TermBridge
@@ -41,6 +41,9 @@ ANSWER_TYPE_BONUS = 0.05
 # A capitalised word this long may be an inflected form of a name: its stem matches too.
 LONG_NAME = 7
 GENERIC_SHARE = 0.8
+# The passages of sections titled with an asked word that may add sentences of the
+# asked kind (a place, a year) to a question's candidates.
+MAX_TITLED_PASSAGES = 4
 MIN_TERM_COVERAGE = 0.7
 TERM_BONUS = 0.05
 # The least share of chunks a term is weighed by: bounds a rare word's weight.
@@ -632,6 +635,11 @@ def _share(
     return sum(weight.get(t, 1.0) for t in terms if _holds(t, have, language, links)) / total
 
 
+def _section_title(chunk: SearchHit) -> str:
+    """The title of the (sub)section a passage belongs to: the last part of its path."""
+    return str(chunk.metadata.get("section_path", "")).rsplit(SECTION_SEPARATOR, 1)[-1]
+
+
 def _mentions(passage_folded: str, spellings: Sequence[str]) -> bool:
     for spelling in spellings:
         if spelling.startswith("@"):
@@ -985,6 +993,8 @@ class ExtractiveAnswerer:
                     continue
                 seen.add(key)
                 candidates.append(_Candidate(hit, rank, sentence))
+        if candidates:
+            candidates += self._titled_candidates(wanted, asked, candidates, hits, links)
         if not candidates:
             return None
         # "How many X?": a figure answers only in a sentence about some of what the
@@ -1023,6 +1033,51 @@ class ExtractiveAnswerer:
             candidates=candidates, vectors=vectors, similarity=similarity,
             asked=asked, generic=generic, telling=telling, specific=specific,
         )
+
+    def _titled_candidates(
+        self, wanted: Sequence[str], asked: set[str], candidates: Sequence[_Candidate],
+        hits: Sequence[SearchHit], links: Links,
+    ) -> list[_Candidate]:
+        """The sentences that hold the kind of answer asked for (a place, a year) in the
+        found documents' sections titled with a word the question asks about, where no
+        sentence about it holds one: "Welke landen vormen de kopgroep?" retrieves the
+        passage that defines the leading group ("the leading group scores above 60"),
+        not "4.1 Pioneers (leading group)", which names its members."""
+        from assistant.lexical import analyse
+
+        typed = [t for t in wanted if t in ("place", "date")]
+        if not typed or not asked or self.section_chunks is None:
+            return []
+        if any(has_answer_type(fold(c.sentence), t, str(c.hit.metadata.get("language", "")))
+               and _share(asked, c.sentence, c.hit, links) > 0
+               for c in candidates for t in typed):
+            return []
+        have = {h.chunk_id for h in hits}
+        # The sections whose titles hold the most of the asked words: "Leading group",
+        # not "Trailing group", for "the leading group".
+        held: dict[str, int] = {}
+        others = []
+        for doc_id in dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in hits):
+            for chunk in self.section_chunks(doc_id) if doc_id else []:
+                if chunk.chunk_id in have or chunk.metadata.get("kind") == "table":
+                    continue
+                language = str(chunk.metadata.get("language", ""))
+                words = set(analyse(_section_title(chunk), language))
+                held[chunk.chunk_id] = sum(_holds(t, words, language, links) for t in asked)
+                others.append(chunk)
+        most = max(held.values(), default=0)
+        titled = [c for c in others if most and held[c.chunk_id] == most]
+        seen = {" ".join(fold(c.sentence).split()) for c in candidates}
+        added = []
+        for chunk in titled[:MAX_TITLED_PASSAGES]:
+            language = str(chunk.metadata.get("language", ""))
+            for sentence in _sentences(chunk):
+                key = " ".join(fold(sentence).split())
+                if key not in seen and len(sentence.split()) >= 3 and any(
+                        has_answer_type(key, t, language) for t in typed):
+                    seen.add(key)
+                    added.append(_Candidate(chunk, len(hits), sentence))
+        return added
 
     def _documents_text(self, hits: Sequence[SearchHit]) -> list[str]:
         """The passages of the documents that `hits` come from (the hits alone without

@@ -550,3 +550,43 @@ def test_a_headline_with_a_figure_is_quoted_like_a_sentence() -> None:
                               [passage(numbered, "La reforma se publicó en febrero.")])
     assert found is not None
     assert all("Trabajo" not in c.sentence for c in found.candidates)
+
+
+def test_a_section_titled_with_the_asked_word_adds_the_places_it_names() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def chunk(i: int, section: str, body: str) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "en",
+                                          "section_path": section}, 0.9, relevance=0.1)
+
+    defining = chunk(0, "4. The groups", "The countries of the leading group score above 60. "
+                                         "The others trail far behind them.")
+    document = [
+        defining,
+        chunk(1, "4. The groups > 4.1 Leading group", "The leading group is made up of "
+              "Norway, Iceland and Peru. All three land more fish than the rest together."),
+        chunk(2, "4. The groups > 4.2 Trailing group", "Chile and Ecuador trail."),
+    ]
+    answerer = ExtractiveAnswerer(
+        _FlatEmbedder(), 0.0, 4,  # type: ignore[arg-type]
+        section_chunks=lambda doc_id: document if doc_id == "d" else [],
+    )
+    others = [SearchHit(f"e:{i}", body, {"doc_id": "e", "language": "en", "section_path": "1"},
+                        0.9, relevance=0.1)
+              for i, body in enumerate(["Fish prices rose in the spring.",
+                                        "Quotas are set each December."])]
+    # Retrieval found the passage that defines the group, which names no country; the
+    # section titled "Leading group" does, and its sentence with places joins.
+    found = answerer.evidence("Which countries form the leading group?", "en",
+                              [1.0, 0.0], [defining, *others])
+    assert found is not None
+    sentences = [c.sentence for c in found.candidates]
+    assert any("Norway, Iceland and Peru" in s for s in sentences), sentences
+    assert not any("Chile" in s or "land more fish" in s for s in sentences), sentences
+    # Where a sentence about the group already names places, nothing is added.
+    named = chunk(3, "4. The groups", "The leading group (Norway, Iceland, Peru) scores "
+                                      "above 60.")
+    found = answerer.evidence("Which countries form the leading group?", "en",
+                              [1.0, 0.0], [named, *others])
+    assert found is not None
+    assert not any(c.hit.chunk_id == "d:1" for c in found.candidates)
