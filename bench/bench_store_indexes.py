@@ -166,6 +166,8 @@ def measure_dense(folder: Path, vectors: np.ndarray, pool_rows: np.ndarray,
         times: list[float] = []
         recall: list[float] = []
         source_recall: list[float] = []
+        best_found: list[float] = []
+        gaps: list[float] = []
         for q in queries:
             for lang in langs:
                 t = time.perf_counter()
@@ -178,6 +180,12 @@ def measure_dense(folder: Path, vectors: np.ndarray, pool_rows: np.ndarray,
                 kth = np.partition(-sims, fetch - 1)[fetch - 1] * -1
                 returned = vectors[ids] @ q if len(ids) else np.zeros(0)
                 recall.append(float(np.sum(returned >= kth - 1e-6)) / fetch)
+                # Whether a miss matters: the best chunk found at all, and how much
+                # less similar the returned k-th is than the exact k-th (a near-copy
+                # that ties misses little; a different passage misses much).
+                best_found.append(float(len(returned) > 0 and returned.max() >= sims.max() - 1e-6))
+                gaps.append(float(kth - (np.sort(returned)[::-1][fetch - 1]
+                                         if len(returned) >= fetch else 0.0)))
                 # The same content: the pool chunks the exact best k are variants of.
                 exact_sources = set(pool_rows[rows[np.argsort(-sims)[:fetch]]].tolist())
                 found_sources = set(pool_rows[ids].tolist()) if len(ids) else set()
@@ -186,6 +194,9 @@ def measure_dense(folder: Path, vectors: np.ndarray, pool_rows: np.ndarray,
             "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95),
             "recall": statistics.fmean(recall),
             "source_recall": statistics.fmean(source_recall), "queries": len(times),
+            "best_found": statistics.fmean(best_found),
+            "kth_similarity_gap": {"mean": statistics.fmean(gaps),
+                                   "p95": percentile(gaps, 95)},
         }
         print(f"    dense ef={ef} k={fetch}: {out[f'k{fetch}']}", file=sys.stderr)
     return out
