@@ -1055,6 +1055,8 @@ class ExtractiveAnswerer:
         have = {h.chunk_id for h in hits}
         # The sections whose titles hold the most of the asked words: "Leading group",
         # not "Trailing group", for "the leading group".
+        # (Counted once per section: its passages share the title.)
+        by_title: dict[tuple[str, str], int] = {}
         held: dict[str, int] = {}
         others = []
         for doc_id in dict.fromkeys(str(h.metadata.get("doc_id", "")) for h in hits):
@@ -1062,8 +1064,12 @@ class ExtractiveAnswerer:
                 if chunk.chunk_id in have or chunk.metadata.get("kind") == "table":
                     continue
                 language = str(chunk.metadata.get("language", ""))
-                words = set(analyse(_section_title(chunk), language))
-                held[chunk.chunk_id] = sum(_holds(t, words, language, links) for t in asked)
+                title = _section_title(chunk)
+                if (title, language) not in by_title:
+                    words = set(analyse(title, language))
+                    by_title[(title, language)] = sum(
+                        _holds(t, words, language, links) for t in asked)
+                held[chunk.chunk_id] = by_title[(title, language)]
                 others.append(chunk)
         most = max(held.values(), default=0)
         titled = [c for c in others if most and held[c.chunk_id] == most]

@@ -449,6 +449,18 @@ def _points(
     sentences when there are few; else those central sentences alone. A whole document
     gives its most central paragraph leads, whatever its subsections."""
     paragraphs = _paragraph_points(chunks)
+    # A whole document (its title heading is the unit: the question asks about the
+    # document, as about a news article) is not summed up by its subsections' leads. Its
+    # subheadings are a reporter's catchwords ("Schande"), and the causes, measures or
+    # threats asked about stand anywhere in its paragraphs: the paragraphs most central
+    # to it and closest to the question answer.
+    if paragraphs is not None and len(paragraphs) >= 2 and _is_title(
+        unit_path, chunks[0].metadata
+    ):
+        said = [p for p in paragraphs if len(_WORD.findall(p.text)) >= MIN_LEAD_WORDS]
+        kept = _fill([], _ranked(answerer, said, query_vector), MAX_POINTS)
+        return [(p.chunk, p.text) for p in
+                _fill(kept, _central(answerer, chunks, query_vector), MAX_POINTS)]
     leads: list[tuple[SearchHit, str]] = []
     seen_paths: set[str] = set()
     for chunk in chunks:
@@ -463,18 +475,6 @@ def _points(
         if lead and len(lead) < SHORT_SENTENCE and len(sentences) > 1:
             lead = f"{lead} {sentences[1]}"
         leads.append((chunk, f"{title}: {_clip(lead)}" if lead else title))
-    # A whole document (its title heading is the unit: the question asks about the
-    # document, as about a news article) is not summed up by its subsections' leads. Its
-    # subheadings are a reporter's catchwords ("Schande"), and the causes, measures or
-    # threats asked about stand anywhere in its paragraphs: the paragraphs most central
-    # to it and closest to the question answer.
-    if paragraphs is not None and len(paragraphs) >= 2 and _is_title(
-        unit_path, chunks[0].metadata
-    ):
-        said = [p for p in paragraphs if len(_WORD.findall(p.text)) >= MIN_LEAD_WORDS]
-        kept = _fill([], _ranked(answerer, said, query_vector), MAX_POINTS)
-        return [(p.chunk, p.text) for p in
-                _fill(kept, _central(answerer, chunks, query_vector), MAX_POINTS)]
     if len(leads) >= 2:
         if len(leads) * 2 > MAX_POINTS:
             return leads[:MAX_POINTS]
