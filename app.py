@@ -12,7 +12,6 @@ Run with `assistant serve` or `python app.py`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -592,8 +591,7 @@ def launch(settings: Settings, **launch_kwargs: Any) -> None:
     assistant = Assistant(settings)
     # While the server starts, and later whenever another process changes the index:
     # the next question then finds everything loaded.
-    threading.Thread(target=assistant.keep_current,
-                     args=(settings.watch_seconds, threading.Event()), daemon=True).start()
+    assistant.watch(settings.watch_seconds)
     # With generator "auto": answers are quoted until the local model is ready.
     assistant.start_local()
     demo = build_app(assistant)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.answer import CitedAnswer, History, final_answer
@@ -42,6 +44,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 class InvalidQuestionError(ValueError):
     """The question cannot be asked as given; the message says why, in its language."""
+
+
+@dataclass(frozen=True)
+class Watcher:
+    """The background thread that keeps an assistant current with the store."""
+
+    thread: threading.Thread
+    event: threading.Event
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.event.set()
+        self.thread.join(timeout)
 
 
 class Assistant:
@@ -282,6 +296,21 @@ class Assistant:
                 log.warning("could not load the indexed documents: %s", err)
             if interval <= 0 or stop.wait(interval):
                 return
+
+    def watch(self, interval: float) -> Watcher:
+        """Run `keep_current` in a background thread until the watcher is stopped.
+
+        It is also stopped, and waited for, at exit: a daemon thread left inside a
+        store call while the interpreter tears the store's native client down can
+        crash the process on its way out.
+        """
+        stop = threading.Event()
+        thread = threading.Thread(target=self.keep_current, args=(interval, stop),
+                                  name="keep-current", daemon=True)
+        watcher = Watcher(thread, stop)
+        thread.start()
+        atexit.register(watcher.stop)
+        return watcher
 
     def outline(self, doc_id: str) -> list[str]:
         """The section paths of a document, in document order ("4. X > 4.1 Y")."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -9,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from assistant import Assistant, Settings
-from tests.conftest import FIXTURES, make_indexer
+from tests.conftest import FIXTURES, ROOT, make_indexer
 from tests.test_cli import probe, run_cli
 
 # Far above the fraction of a second each step takes: only a hang reaches it.
@@ -29,9 +31,7 @@ def test_a_running_assistant_loads_what_another_process_indexes_before_it_is_ask
 ) -> None:
     assert make_indexer(settings).ingest([FIXTURES / "sample.md"]).ok
     assistant = Assistant(settings)
-    stop = threading.Event()
-    watcher = threading.Thread(target=assistant.keep_current, args=(0.1, stop), daemon=True)
-    watcher.start()
+    watcher = assistant.watch(0.1)
     try:
         loaded = assistant.retriever.bridge.groups
         wait_until(lambda: len(loaded()) == 1, "the warm-up at start")
@@ -47,9 +47,8 @@ def test_a_running_assistant_loads_what_another_process_indexes_before_it_is_ask
         assert probe(removed)["code"] == 0, removed.stderr
         wait_until(lambda: len(loaded()) == 1, "the document deleted by the other process")
     finally:
-        stop.set()
-        watcher.join(timeout=CAP_SECONDS)
-    assert not watcher.is_alive()
+        watcher.stop(timeout=CAP_SECONDS)
+    assert not watcher.thread.is_alive()
 
 
 def test_without_an_interval_the_assistant_warms_up_once(settings: Settings) -> None:
@@ -58,3 +57,22 @@ def test_without_an_interval_the_assistant_warms_up_once(settings: Settings) -> 
     assistant.warm_up = lambda: calls.append(1)  # type: ignore[method-assign]
     assistant.keep_current(0, threading.Event())
     assert calls == [1]
+
+
+def test_the_watcher_is_stopped_before_the_process_exits(settings: Settings) -> None:
+    # The watcher's thread calls into the store's native client. Left running at exit,
+    # it can be inside such a call while the interpreter frees the client (a crash on
+    # the way out). An exit handler registered before `watch` runs after its own one.
+    assert make_indexer(settings).ingest([FIXTURES / "sample.md"]).ok
+    script = f"""
+import atexit, sys
+from assistant import Assistant, Settings
+watchers = []
+atexit.register(lambda: print("alive at exit:", watchers[0].thread.is_alive()))
+assistant = Assistant(Settings.load({{"data_dir": {str(settings.data_dir)!r}}}, environ={{}}))
+watchers.append(assistant.watch(0.01))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=CAP_SECONDS, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "alive at exit: False" in done.stdout
