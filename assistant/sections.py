@@ -31,7 +31,7 @@ from ingest.chunking import SECTION_SEPARATOR, sentence_spans
 if TYPE_CHECKING:
     from assistant.extractive import ExtractiveAnswerer, Links
 
-MAX_POINTS = 10
+MAX_POINTS = 12
 MAX_POINT_CHARS = 320
 SHORT_SENTENCE = 90  # characters
 # The least words of a point of a whole document, which a date line or byline lacks.
