@@ -635,6 +635,31 @@ def _share(
     return sum(weight.get(t, 1.0) for t in terms if _holds(t, have, language, links)) / total
 
 
+_COUNTED = re.compile(r"\b(?:hoeveel|cu[aá]nt[oa]s|how many)\s+([^\W\d_]+)(?:\s+([^\W\d_]+))?",
+                      re.IGNORECASE)
+# Words after "how many" that name a unit or a repeat, not a thing counted.
+_NOT_COUNTED = frozenset("""
+    keer maal procent percent procentpunt jaar jaren euro dollar geld
+    veces vez por porcentaje años año dólares euros dinero
+    times per percent percentage years year dollars euros money
+""".split())
+
+
+def _counted_terms(question: str, language: str) -> set[str]:
+    """The analysed words of what a "how many" question counts: "buques" in "¿Cuántos
+    buques integran …?", "elektrische bussen" in "Hoeveel elektrische bussen …?" (in
+    Dutch and English an adjective may come first). Empty for other questions."""
+    from assistant.lexical import analyse
+
+    match = _COUNTED.search(question)
+    if match is None:
+        return set()
+    words = [w for w in match.groups() if w][: 1 if language == "es" else 2]
+    if not words or words[0].lower() in _NOT_COUNTED:
+        return set()
+    return {t for w in words if w.lower() not in _NOT_COUNTED for t in analyse(w, language)}
+
+
 def _section_title(chunk: SearchHit) -> str:
     """The title of the (sub)section a passage belongs to: the last part of its path."""
     return str(chunk.metadata.get("section_path", "")).rsplit(SECTION_SEPARATOR, 1)[-1]
@@ -1006,6 +1031,15 @@ class ExtractiveAnswerer:
         if "number" in wanted and about and not any(
             has_answer_type(fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))
             for c in about
+        ):
+            return None
+        # "¿Cuántos buques …?", "How many electric buses …?": a figure answers only
+        # in a sentence that names what is counted (or its counterpart).
+        counted = _counted_terms(question, question_language)
+        if counted and not any(
+            has_answer_type(fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))
+            and _share(counted, c.sentence, c.hit, links) > 0
+            for c in candidates
         ):
             return None
         # "How much money / ¿cuánto costó …?": a figure answers only as an amount of

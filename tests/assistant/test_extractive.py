@@ -222,6 +222,45 @@ def test_a_count_is_not_found_where_no_figure_stands_with_what_is_asked() -> Non
     assert answerer.evidence(question, "en", [1.0, 0.0], with_count) is not None
 
 
+def test_a_count_is_not_found_where_no_figure_stands_with_the_thing_counted() -> None:
+    from assistant.extractive import ExtractiveAnswerer
+
+    def hit(i: int, body: str) -> SearchHit:
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "es"}, 0.9, relevance=0.1)
+
+    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
+    question = "¿Cuántos buques integran actualmente la flota pesquera argentina?"
+    # Figures about the fleet's catch share the question's words ("actualmente",
+    # "argentina"), but none counts ships.
+    other_figures = [
+        hit(0, "La flota argentina captura actualmente 800 mil toneladas al año."),
+        hit(1, "Solo dos pesquerías argentinas están certificadas desde 2022."),
+    ]
+    assert answerer.evidence(question, "es", [1.0, 0.0], other_figures) is None
+    counted = [*other_figures, hit(2, "La flota pesquera cuenta con 560 buques.")]
+    assert answerer.evidence(question, "es", [1.0, 0.0], counted) is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "counted"),
+    [
+        ("¿Cuántos buques integran la flota?", "es", {"buqu"}),
+        ("Hoeveel elektrische bussen rijden er?", "nl", {"elektrisch", "bus"}),
+        ("How many countries does the index cover?", "en", {"countri"}),
+        # A repeat, a share or money is no thing counted.
+        ("Hoeveel keer zo groot is het?", "nl", set()),
+        ("How many times larger is it?", "en", set()),
+        ("¿Cuánto costó el programa?", "es", set()),
+    ],
+)
+def test_a_how_many_question_says_what_it_counts(
+    question: str, language: str, counted: set[str]
+) -> None:
+    from assistant.extractive import _counted_terms
+
+    assert _counted_terms(question, language) == counted
+
+
 def test_a_name_in_a_documents_byline_names_the_source_not_a_passage_constraint() -> None:
     from assistant.extractive import ExtractiveAnswerer
 
@@ -547,7 +586,7 @@ def test_a_headline_with_a_figure_is_quoted_like_a_sentence() -> None:
     # A numbered section title is a title, not a headline.
     numbered = "4.2 Trabajo, ingresos y vida cotidiana de las personas"
     found = answerer.evidence("¿Cuántos jóvenes desertaron?", "es", [1.0, 0.0],
-                              [passage(numbered, "La reforma se publicó en febrero.")])
+                              [passage(numbered, "Unos 6 millones de jóvenes desertaron.")])
     assert found is not None
     assert all("Trabajo" not in c.sentence for c in found.candidates)
 
