@@ -272,6 +272,9 @@ class Evidence:
     top_score: float  # the best passage's cosine similarity
     sentence_similarity: float  # the best sentence's
     coverage: float  # the largest share of the question's terms one passage holds
+    # One sentence holds every name the question gives and the kind of answer it asks
+    # for (a figure, a year, a place).
+    typed_named: bool
     broad: bool  # "what does it say about X?", "what are the main findings?"
     # A broad question's topic named by the title of a retrieved passage's section
     # ("what does it say about infrastructure?" and "8.3 Research and infrastructure").
@@ -660,6 +663,27 @@ def _counted_terms(question: str, language: str) -> set[str]:
     return {t for w in words if w.lower() not in _NOT_COUNTED for t in analyse(w, language)}
 
 
+def _typed_named(
+    candidates: Sequence[_Candidate], specific: Sequence[tuple[str, ...]],
+    wanted: Sequence[str],
+) -> bool:
+    """Whether one sentence names every name the question gives ("Argentinië") and holds
+    the kind of answer it asks for (a figure, a year, a place): across languages a
+    sentence that does ("En Argentina, menos del 10 % …") can sit under the similarity
+    gate, and share few of the question's words."""
+    names = [e for e in specific if not _NUMBER.fullmatch(e[0])]
+    typed = [t for t in wanted if t in ("number", "date", "place")]
+    if not names or not typed:
+        return False
+    for c in candidates:
+        key = fold(c.sentence)
+        language = str(c.hit.metadata.get("language", ""))
+        if all(_mentions(key, e) for e in names) and any(
+                has_answer_type(key, t, language) for t in typed):
+            return True
+    return False
+
+
 def _section_title(chunk: SearchHit) -> str:
     """The title of the (sub)section a passage belongs to: the last part of its path."""
     return str(chunk.metadata.get("section_path", "")).rsplit(SECTION_SEPARATOR, 1)[-1]
@@ -774,6 +798,7 @@ class GateMeasures(Protocol):
     top_score: float
     sentence_similarity: float
     coverage: float
+    typed_named: bool
 
 
 def passes_gates(
@@ -791,6 +816,7 @@ def passes_gates(
     ) and (
         evidence.sentence_similarity >= min_sentence_relevance
         or evidence.coverage >= min_term_coverage
+        or evidence.typed_named
     )
 
 
@@ -1059,6 +1085,7 @@ class ExtractiveAnswerer:
             sentence_similarity=_calibrated_best(similarity, candidates, question_language),
             coverage=term_coverage(wanted_terms, passage_terms, hit_languages, links),
             broad=broad,
+            typed_named=_typed_named(candidates, specific, wanted),
             titled=broad and titled(question, question_language, self._sections(hits), links,
                                     generic),
             topic_held=broad and _topic_held(

@@ -59,6 +59,7 @@ class Measured:
     coverage: float = -1.0
     titled: bool = False  # a broad question whose topic a section title names
     topic_held: bool = False  # a broad question whose topic's words one passage holds
+    typed_named: bool = False  # one sentence names what the question names, with the kind asked
     facts: float = 0.0  # share of key facts in the answer given with open gates
     possible: bool = False  # evidence exists at all (names and numbers met)
 
@@ -117,6 +118,7 @@ def measure(assistant: Assistant, questions: list[Question]) -> list[Measured]:
             m.coverage = evidence.coverage
             m.titled = evidence.titled
             m.topic_held = evidence.topic_held
+            m.typed_named = evidence.typed_named
             m.facts = facts_found(answerer.respond(evidence).answer, q) / len(q.key_facts or [1])
         out.append(m)
     return out

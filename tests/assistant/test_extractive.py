@@ -629,3 +629,35 @@ def test_a_section_titled_with_the_asked_word_adds_the_places_it_names() -> None
                               [1.0, 0.0], [named, *others])
     assert found is not None
     assert not any(c.hit.chunk_id == "d:1" for c in found.candidates)
+
+
+def test_a_sentence_with_the_asked_names_and_kind_of_answer_passes_the_gates() -> None:
+    from types import SimpleNamespace
+
+    from assistant.extractive import _typed_named, passes_gates
+
+    def candidate(body: str) -> _Candidate:
+        return _Candidate(SearchHit("d:0", body, {"doc_id": "d", "language": "es"}, 0.85), 0,
+                          body)
+
+    question = "Welk deel van de vangst in Argentinië is gecertificeerd?"
+    names = question_entities(question)
+    wanted = answer_types(question)
+    share = candidate("En Argentina, menos del 10 % del volumen total está certificado.")
+    assert _typed_named([share], names, wanted)
+    # The name without a figure, or a figure without the name, is not enough.
+    assert not _typed_named([candidate("Argentina certifica sus pesquerías.")], names, wanted)
+    assert not _typed_named([candidate("Chile certifica el 40 % de su pesca.")], names, wanted)
+    # Nor a question that names nothing, or asks for no figure, year or place.
+    assert not _typed_named([share], [], wanted)
+    assert not _typed_named([share], names, [])
+
+    # A Spanish sentence sits under the gates for a Dutch question, and shares few
+    # of its words; such a sentence lets the best passage's relevance decide.
+    measures = SimpleNamespace(titled=False, topic_held=False, top_score=0.85,
+                               sentence_similarity=0.83, coverage=0.43, typed_named=True)
+    assert passes_gates(measures, 0.825, 0.84, 0.5)
+    assert not passes_gates(SimpleNamespace(**{**vars(measures), "top_score": 0.80}),
+                            0.825, 0.84, 0.5)
+    assert not passes_gates(SimpleNamespace(**{**vars(measures), "typed_named": False}),
+                            0.825, 0.84, 0.5)
