@@ -89,6 +89,9 @@ class DocumentRecord:
     pages: int
     chunks: int
     indexed_at: str
+    # How its text was read and cut (`ingest.pipeline.chunking_identity`); empty for a
+    # document indexed before this was recorded.
+    chunking: str = ""
 
     @property
     def key(self) -> str:

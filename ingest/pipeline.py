@@ -21,6 +21,16 @@ from ingest.limits import Limits, load_limited
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument
 
 Status = Literal["indexed", "unchanged", "skipped", "failed"]
+
+# Raised whenever reading or cutting the same file gives other chunks than before (a
+# new sentence-end rule, a loader fix): a document indexed by an earlier version is
+# read and cut again on its next ingest, as one indexed with another chunk size is.
+TEXT_PIPELINE_VERSION = 2
+
+
+def chunking_identity(settings: Settings) -> str:
+    """What decides a document's chunks besides its bytes."""
+    return f"{TEXT_PIPELINE_VERSION}:{settings.chunk_size}:{settings.chunk_overlap_sentences}"
 ProgressCallback = Callable[[int, int, str], None]
 EMBED_BATCH = 16
 
@@ -187,7 +197,7 @@ class Indexer:
     ) -> FileOutcome:
         """Ingest one file. `force` re-embeds it even if its content is already indexed,
         e.g. after a change of chunking, or to repair a document (the "re-index" button)."""
-        existing = None if force else self._indexed_copy(path)
+        existing = None if force else self._current(self._indexed_copy(path))
         if existing is not None:
             return _unchanged(path, existing)
         try:
@@ -199,7 +209,7 @@ class Indexer:
             return FileOutcome(path, "failed", err.reason, code=err.code, params=dict(err.params))
         source = str(path.resolve())
         # Again after reading: the file may have changed since it was hashed.
-        existing = None if force else self.store.find_by_doc_id(doc.content_hash)
+        existing = None if force else self._current(self.store.find_by_doc_id(doc.content_hash))
         if existing is not None:
             return _unchanged(path, existing)
         chunks = chunk_document(doc.pages, self.settings.chunk_size,
@@ -211,7 +221,7 @@ class Indexer:
             # Before the embedding, which takes far longer than the write it prepares.
             self.store.check_room()
             vectors = self._embed([embedding_text(c) for c in chunks], path.name, show_chunks)
-            record = _record(doc, source, language, len(chunks))
+            record = _record(doc, source, language, len(chunks), chunking_identity(self.settings))
             self.store.replace_document(record, _stored(doc, record, chunks, vectors))
         except Exception as err:  # noqa: BLE001 - any failure must leave the old state and go on
             # A full or read-only data folder is named as such: Chroma's own words for it
@@ -228,6 +238,12 @@ class Indexer:
             path, "indexed", doc_id=doc.content_hash, title=doc.title, language=language,
             pages=len(doc.pages), chunks=len(chunks),
         )
+
+    def _current(self, record: DocumentRecord | None) -> DocumentRecord | None:
+        """The record, if its chunks are what this version and these settings would make."""
+        if record is None or record.chunking != chunking_identity(self.settings):
+            return None
+        return record
 
     def _indexed_copy(self, path: Path) -> DocumentRecord | None:
         """The live document with this file's exact content, found by hashing the bytes
@@ -285,7 +301,9 @@ def _unchanged(path: Path, existing: DocumentRecord) -> FileOutcome:
     )
 
 
-def _record(doc: LoadedDocument, source: str, language: str, n_chunks: int) -> DocumentRecord:
+def _record(
+    doc: LoadedDocument, source: str, language: str, n_chunks: int, chunking: str
+) -> DocumentRecord:
     return DocumentRecord(
         doc_id=doc.content_hash,
         source=source,
@@ -296,6 +314,7 @@ def _record(doc: LoadedDocument, source: str, language: str, n_chunks: int) -> D
         pages=len(doc.pages),
         chunks=n_chunks,
         indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        chunking=chunking,
     )
 
 

@@ -292,3 +292,48 @@ def test_force_on_a_single_file(settings: Settings) -> None:
     assert emb.embedded == 2 * embedded
     assert len(idx.store.documents()) == 1
     assert idx.store.chunk_count() == outcome.chunks
+
+
+def test_a_document_cut_by_an_earlier_version_or_other_chunk_size_is_cut_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    idx, emb = indexer(settings)
+    first = idx.ingest([FIXTURES / "good.pdf"])
+    assert first.indexed == 1
+    assert idx.store.documents()[0].chunking == pipeline.chunking_identity(settings)
+    embedded = emb.embedded
+
+    # A later version reads or cuts text differently: the same bytes are indexed again,
+    # in place of the old chunks, and after that they are unchanged.
+    monkeypatch.setattr(pipeline, "TEXT_PIPELINE_VERSION", pipeline.TEXT_PIPELINE_VERSION + 1)
+    again, emb2 = indexer(settings)
+    second = again.ingest([FIXTURES / "good.pdf"])
+    assert second.indexed == 1 and emb2.embedded == embedded
+    assert len(again.store.documents()) == 1
+    assert again.store.chunk_count() == second.chunks
+    assert again.ingest([FIXTURES / "good.pdf"]).unchanged == 1
+
+    # So is a document cut with another chunk size.
+    smaller = settings.replace(chunk_size=settings.chunk_size // 2)
+    third, _ = indexer(smaller)
+    cut = third.ingest([FIXTURES / "good.pdf"])
+    assert cut.indexed == 1 and len(third.store.documents()) == 1
+    assert third.store.chunk_count() == cut.chunks
+
+
+def test_a_document_indexed_before_its_chunking_was_recorded_is_cut_again(
+    settings: Settings,
+) -> None:
+    idx, _ = indexer(settings)
+    assert idx.ingest([FIXTURES / "good.pdf"]).indexed == 1
+    record = idx.store.documents()[0]
+    chunks = idx.store.document_chunks(record.doc_id)
+    assert chunks
+    # The record as an older version wrote it: no "chunking" key at all (None deletes
+    # a metadata key in Chroma).
+    idx.store._manifest.update(ids=[record.key], metadatas=[{"chunking": None}])  # noqa: SLF001
+    got = idx.store._manifest.get(ids=[record.key], include=["metadatas"])  # noqa: SLF001
+    assert "chunking" not in got["metadatas"][0]
+    assert idx.store.documents()[0].chunking == ""
+    assert idx.ingest([FIXTURES / "good.pdf"]).indexed == 1
+    assert idx.store.documents()[0].chunking == pipeline.chunking_identity(settings)
