@@ -205,40 +205,36 @@ def test_a_year_only_the_rest_of_the_section_holds_brings_its_passage_along() ->
     assert answerer._holding([("2030",)], retrieved, [1.0, 0.0]) is None
 
 
-def test_a_count_is_not_found_where_no_figure_stands_with_what_is_asked() -> None:
+@pytest.mark.parametrize(
+    ("language", "question", "figures_elsewhere", "count"),
+    [
+        # No sentence with a figure shares a distinctive word of the question.
+        ("en", "How many malaria cases were reported in Europe?",
+         ["A record of more than five million dengue infections was counted in 2023.",
+          "Malaria transmission now reaches highland areas of Europe that were too cool."],
+         "Europe reported 312 malaria cases last year."),
+        # Figures about the fleet share the question's words ("actualmente",
+        # "argentina"), but none counts what is asked: ships.
+        ("es", "¿Cuántos buques integran actualmente la flota pesquera argentina?",
+         ["La flota argentina captura actualmente 800 mil toneladas al año.",
+          "Solo dos pesquerías argentinas están certificadas desde 2022."],
+         "La flota pesquera cuenta con 560 buques."),
+    ],
+)
+def test_a_count_is_not_found_where_no_figure_stands_with_what_is_asked(
+    language: str, question: str, figures_elsewhere: list[str], count: str
+) -> None:
     from assistant.extractive import ExtractiveAnswerer
 
     def hit(i: int, body: str) -> SearchHit:
-        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "en"}, 0.9, relevance=0.1)
+        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": language}, 0.9,
+                         relevance=0.1)
 
     answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
-    question = "How many malaria cases were reported in Europe?"
-    figures_elsewhere = [
-        hit(0, "A record of more than five million dengue infections was counted in 2023."),
-        hit(1, "Malaria transmission now reaches highland areas of Europe that were too cool."),
-    ]
-    assert answerer.evidence(question, "en", [1.0, 0.0], figures_elsewhere) is None
-    with_count = [*figures_elsewhere, hit(2, "Europe reported 312 malaria cases last year.")]
-    assert answerer.evidence(question, "en", [1.0, 0.0], with_count) is not None
-
-
-def test_a_count_is_not_found_where_no_figure_stands_with_the_thing_counted() -> None:
-    from assistant.extractive import ExtractiveAnswerer
-
-    def hit(i: int, body: str) -> SearchHit:
-        return SearchHit(f"d:{i}", body, {"doc_id": "d", "language": "es"}, 0.9, relevance=0.1)
-
-    answerer = ExtractiveAnswerer(_FlatEmbedder(), 0.0, 4)  # type: ignore[arg-type]
-    question = "¿Cuántos buques integran actualmente la flota pesquera argentina?"
-    # Figures about the fleet's catch share the question's words ("actualmente",
-    # "argentina"), but none counts ships.
-    other_figures = [
-        hit(0, "La flota argentina captura actualmente 800 mil toneladas al año."),
-        hit(1, "Solo dos pesquerías argentinas están certificadas desde 2022."),
-    ]
-    assert answerer.evidence(question, "es", [1.0, 0.0], other_figures) is None
-    counted = [*other_figures, hit(2, "La flota pesquera cuenta con 560 buques.")]
-    assert answerer.evidence(question, "es", [1.0, 0.0], counted) is not None
+    elsewhere = [hit(i, body) for i, body in enumerate(figures_elsewhere)]
+    assert answerer.evidence(question, language, [1.0, 0.0], elsewhere) is None
+    with_count = [*elsewhere, hit(len(elsewhere), count)]
+    assert answerer.evidence(question, language, [1.0, 0.0], with_count) is not None
 
 
 @pytest.mark.parametrize(
