@@ -1053,21 +1053,18 @@ class ExtractiveAnswerer:
         # words (figures for dengue, none for malaria), the passages hold no such count.
         # (Only where some sentence shares such a word: distinctive words are those few
         # passages hold, and where none holds any, the test says nothing.)
-        about = [c for c in candidates if _share(asked, c.sentence, c.hit, links) > 0]
-        if "number" in wanted and about and not any(
-            has_answer_type(fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))
-            for c in about
-        ):
-            return None
-        # "¿Cuántos buques …?", "How many electric buses …?": a figure answers only
-        # in a sentence that names what is counted (or its counterpart).
-        counted = _counted_terms(question, question_language)
-        if counted and not any(
-            has_answer_type(fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))
-            and _share(counted, c.sentence, c.hit, links) > 0
-            for c in candidates
-        ):
-            return None
+        if "number" in wanted:
+            figures = [c for c in candidates if has_answer_type(
+                fold(c.sentence), "number", str(c.hit.metadata.get("language", "")))]
+            about = [c for c in candidates if _share(asked, c.sentence, c.hit, links) > 0]
+            if about and not any(c in figures for c in about):
+                return None
+            # "¿Cuántos buques …?", "How many electric buses …?": a figure answers only
+            # in a sentence that names what is counted (or its counterpart).
+            counted = _counted_terms(question, question_language)
+            if counted and not any(_share(counted, c.sentence, c.hit, links) > 0
+                                   for c in figures):
+                return None
         # "How much money / ¿cuánto costó …?": a figure answers only as an amount of
         # money. Where no sentence gives one (a share of GDP, a count of strategies),
         # the passages do not say what it cost.

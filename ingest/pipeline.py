@@ -31,6 +31,8 @@ TEXT_PIPELINE_VERSION = 2
 def chunking_identity(settings: Settings) -> str:
     """What decides a document's chunks besides its bytes."""
     return f"{TEXT_PIPELINE_VERSION}:{settings.chunk_size}:{settings.chunk_overlap_sentences}"
+
+
 ProgressCallback = Callable[[int, int, str], None]
 EMBED_BATCH = 16
 
@@ -197,7 +199,7 @@ class Indexer:
     ) -> FileOutcome:
         """Ingest one file. `force` re-embeds it even if its content is already indexed,
         e.g. after a change of chunking, or to repair a document (the "re-index" button)."""
-        existing = None if force else self._current(self._indexed_copy(path))
+        existing = None if force else self._indexed_copy(path)
         if existing is not None:
             return _unchanged(path, existing)
         try:
@@ -209,7 +211,7 @@ class Indexer:
             return FileOutcome(path, "failed", err.reason, code=err.code, params=dict(err.params))
         source = str(path.resolve())
         # Again after reading: the file may have changed since it was hashed.
-        existing = None if force else self._current(self.store.find_by_doc_id(doc.content_hash))
+        existing = None if force else self._indexed(doc.content_hash)
         if existing is not None:
             return _unchanged(path, existing)
         chunks = chunk_document(doc.pages, self.settings.chunk_size,
@@ -239,8 +241,10 @@ class Indexer:
             pages=len(doc.pages), chunks=len(chunks),
         )
 
-    def _current(self, record: DocumentRecord | None) -> DocumentRecord | None:
-        """The record, if its chunks are what this version and these settings would make."""
+    def _indexed(self, doc_id: str) -> DocumentRecord | None:
+        """The live document with this content, if its chunks are what this version and
+        these settings would make."""
+        record = self.store.find_by_doc_id(doc_id)
         if record is None or record.chunking != chunking_identity(self.settings):
             return None
         return record
@@ -255,7 +259,7 @@ class Indexer:
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
         except OSError:
             return None
-        return self.store.find_by_doc_id(digest)
+        return self._indexed(digest)
 
     def _embed(self, texts: list[str], name: str, show: bool) -> list[list[float]]:
         """One vector per text; a text that occurs more than once is embedded once
